@@ -1,0 +1,1 @@
+"""The GraphQL API: aiohttp serving the Tartiflette engine through its own handler."""

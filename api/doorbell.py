@@ -1,0 +1,34 @@
+"""Ringing a worker: Celery tasks sent by name, from a thread so the event loop never blocks."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from celery import Celery
+
+from workers.celery_config import HANDLE_COMMANDS, celery_config
+from workers.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class Doorbell:
+    def __init__(self, settings: Settings) -> None:
+        self._celery = Celery("eventshop-api")
+        self._celery.config_from_object(celery_config(settings))
+        self._timeout = settings.broker_timeout
+
+    async def ring(self, aggregate_id: str) -> None:
+        """Ask a worker to drain the aggregate's mailbox; if the broker is down, beat rings later."""
+        try:
+            await asyncio.wait_for(asyncio.to_thread(self._send, aggregate_id), self._timeout)
+        except Exception:
+            log.warning("doorbell for %s not sent; beat will ring it again", aggregate_id, exc_info=True)
+
+    def _send(self, aggregate_id: str) -> None:
+        self._celery.send_task(
+            HANDLE_COMMANDS,
+            args=[aggregate_id],
+            retry_policy={"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5},
+        )

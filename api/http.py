@@ -1,0 +1,101 @@
+"""GraphQL over HTTP: POST and GET on one endpoint, per the GraphQL-over-HTTP specification."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aiohttp import web
+from tartiflette import Engine
+
+from api import engine as engines
+from api.doorbell import Doorbell
+
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+JSON = "application/json"
+ENGINE = web.AppKey("engine", Engine)
+DOORBELL = web.AppKey("doorbell", Doorbell)
+
+
+class RequestError(Exception):
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.headers = headers or {}
+
+
+def _media_type(accept: str) -> str | None:
+    """The response type for an Accept header (none given means JSON), or None if neither is acceptable."""
+    accepted = {part.split(";")[0].strip().lower() for part in accept.split(",") if part.strip()}
+    if not accepted:
+        return JSON
+    if GRAPHQL_RESPONSE in accepted:
+        return GRAPHQL_RESPONSE
+    if accepted & {JSON, "application/*", "*/*"}:
+        return JSON
+    return None
+
+
+async def _params(request: web.Request) -> dict[str, Any]:
+    if request.method == "GET":
+        params: dict[str, Any] = dict(request.query)
+        for key in ("variables", "extensions"):
+            if params.get(key):
+                params[key] = _loads(params[key], key)
+        return params
+    if request.content_type != JSON:
+        raise RequestError(415, "Content-Type must be application/json")
+    body = _loads(await request.read(), "body")
+    if not isinstance(body, dict):
+        raise RequestError(400, "the body must be a JSON object")
+    return body
+
+
+def _loads(raw: str | bytes, what: str) -> Any:
+    try:
+        return json.loads(raw)
+    except (ValueError, RecursionError):
+        raise RequestError(400, f"the {what} is not valid JSON") from None
+
+
+def _check(params: dict[str, Any]) -> tuple[str, str | None, dict[str, Any] | None]:
+    query, name, variables = params.get("query"), params.get("operationName"), params.get("variables")
+    if not isinstance(query, str) or not query.strip():
+        raise RequestError(400, "query must be a non-empty string")
+    if name is not None and not isinstance(name, str):
+        raise RequestError(400, "operationName must be a string")
+    if variables is not None and not isinstance(variables, dict):
+        raise RequestError(400, "variables must be a JSON object")
+    return query, name, variables
+
+
+def _operation_type(document: Any, name: str | None) -> str | None:
+    operations = [d for d in document.definitions if hasattr(d, "operation_type")]
+    for operation in operations:
+        if (name is None and len(operations) == 1) or (operation.name and operation.name.value == name):
+            return str(operation.operation_type)
+    return None
+
+
+async def graphql(request: web.Request) -> web.Response:
+    media = _media_type(request.headers.get("Accept", ""))
+    try:
+        if media is None:
+            raise RequestError(406, f"Accept must allow {GRAPHQL_RESPONSE} or {JSON}")
+        query, name, variables = _check(await _params(request))
+    except RequestError as error:
+        body = {"errors": [{"message": str(error)}]}
+        return web.json_response(body, status=error.status, headers=error.headers, content_type=media or JSON)
+    engine = request.app[ENGINE]
+    document, errors = engines.parse(engine, query)
+    if not errors and request.method == "GET" and _operation_type(document, name) == "mutation":
+        body = {"errors": [{"message": "mutations must be sent with POST"}]}
+        return web.json_response(body, status=405, headers={"Allow": "POST"}, content_type=media)
+    context = {"doorbell": request.app[DOORBELL]}
+    result = await engine.execute(query, operation_name=name, context=context, variables=variables)
+    request_error = bool(errors) or (
+        result.get("data") is None and all(e.get("path") is None for e in result.get("errors") or [])
+    )
+    if request_error and media == GRAPHQL_RESPONSE:
+        return web.json_response({"errors": result.get("errors", [])}, status=400, content_type=media)
+    return web.json_response(result, content_type=media)

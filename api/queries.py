@@ -1,0 +1,100 @@
+"""Reads for the API: read tables, the command mailbox and (for history) the event store."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Any
+
+from sqlalchemy import Row, func, select
+
+from api.errors import UserInputError
+from workers import db, eventstore
+from workers.schema import commands, products
+
+PAGE_MAX = 100
+
+
+def _product(row: Row[Any]) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "sku": row.sku,
+        "name": row.name,
+        "description": row.description,
+        "price": {"amount": row.price_amount, "currency": row.price_currency},
+        "version": row.version,
+        "createdAt": row.created_at,
+        "updatedAt": row.updated_at,
+    }
+
+
+def encode_cursor(position: int) -> str:
+    return base64.urlsafe_b64encode(f"product:{position}".encode()).decode()
+
+
+def decode_cursor(cursor: str) -> int:
+    try:
+        kind, _, position = base64.urlsafe_b64decode(cursor.encode()).decode().partition(":")
+        if kind == "product" and position.isdigit():
+            return int(position)
+    except (binascii.Error, UnicodeError, ValueError):
+        pass
+    raise UserInputError("after is not a cursor this API gave out")
+
+
+def product(product_id: str) -> dict[str, Any] | None:
+    with db.reading() as connection:
+        row = connection.execute(select(products).where(products.c.id == product_id)).first()
+    return None if row is None else _product(row)
+
+
+def product_page(first: int, after: str | None) -> dict[str, Any]:
+    """A page of products in creation order; cursors stay valid whatever is created or deleted."""
+    if not 0 <= first <= PAGE_MAX:
+        raise UserInputError(f"first must be between 0 and {PAGE_MAX}")
+    start = decode_cursor(after) if after else 0
+    with db.reading() as connection:
+        rows = connection.execute(
+            select(products)
+            .where(products.c.created_position > start)
+            .order_by(products.c.created_position)
+            .limit(first + 1)
+        ).all()
+        total = connection.execute(select(func.count()).select_from(products)).scalar_one()
+    edges = [{"cursor": encode_cursor(row.created_position), "node": _product(row)} for row in rows[:first]]
+    return {
+        "edges": edges,
+        "pageInfo": {"hasNextPage": len(rows) > first, "endCursor": edges[-1]["cursor"] if edges else None},
+        "totalCount": total,
+    }
+
+
+def command(command_id: str) -> dict[str, Any] | None:
+    with db.reading() as connection:
+        row = connection.execute(select(commands).where(commands.c.id == command_id)).first()
+    if row is None:
+        return None
+    return {
+        "id": row.id,
+        "type": row.type,
+        "aggregateId": row.aggregate_id,
+        "status": row.status,
+        "error": row.error,
+        "submittedAt": row.submitted_at,
+        "completedAt": row.completed_at,
+    }
+
+
+def history(stream_id: str) -> list[dict[str, Any]]:
+    with db.reading() as connection:
+        stream = eventstore.read_stream(connection, stream_id)
+    return [
+        {
+            "streamId": event.stream_id,
+            "version": event.version,
+            "type": event.type,
+            "data": event.data,
+            "recordedAt": event.recorded_at,
+        }
+        for event in stream
+    ]

@@ -1,0 +1,76 @@
+"""Tartiflette resolvers: decode arguments, call a plain function, return its result."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from tartiflette import Resolver
+
+from api import commands, queries
+from api.commands import command_id, new_aggregate_id, now, uuid_or_none
+from api.schema_name import SCHEMA_NAME
+from domain.product import ChangeProductPrice, CreateProduct, DeleteProduct, Money, UpdateProduct
+
+Args = dict[str, Any]
+
+
+def _money(price: Args) -> Money:
+    return Money(price["amount"], price["currency"])
+
+
+def _id(value: str) -> str:
+    product_id = uuid_or_none(value, "id")
+    assert product_id is not None
+    return product_id
+
+
+@Resolver("Query.product", schema_name=SCHEMA_NAME)
+async def product(_parent: Any, args: Args, _ctx: Any, _info: Any) -> Any:
+    return await asyncio.to_thread(queries.product, args["id"])
+
+
+@Resolver("Query.products", schema_name=SCHEMA_NAME)
+async def products(_parent: Any, args: Args, _ctx: Any, _info: Any) -> Any:
+    return await asyncio.to_thread(queries.product_page, args["first"], args.get("after"))
+
+
+@Resolver("Query.command", schema_name=SCHEMA_NAME)
+async def command(_parent: Any, args: Args, _ctx: Any, _info: Any) -> Any:
+    return await asyncio.to_thread(queries.command, args["id"])
+
+
+@Resolver("Query.productHistory", schema_name=SCHEMA_NAME)
+async def product_history(_parent: Any, args: Args, _ctx: Any, _info: Any) -> Any:
+    return await asyncio.to_thread(queries.history, args["id"])
+
+
+@Resolver("Mutation.createProduct", schema_name=SCHEMA_NAME)
+async def create_product(_parent: Any, args: Args, ctx: Args, _info: Any) -> Any:
+    data = args["input"]
+    cid = command_id(data.get("commandId"))
+    product_id = new_aggregate_id(uuid_or_none(data.get("id"), "id"), cid, data.get("commandId") is not None)
+    description = data.get("description") or ""
+    create = CreateProduct(product_id, data["sku"], data["name"], description, _money(data["price"]), now())
+    return await commands.submit(ctx["doorbell"], create, cid)
+
+
+@Resolver("Mutation.updateProduct", schema_name=SCHEMA_NAME)
+async def update_product(_parent: Any, args: Args, ctx: Args, _info: Any) -> Any:
+    data = args["input"]
+    update = UpdateProduct(_id(data["id"]), data.get("name"), data.get("description"), now())
+    return await commands.submit(ctx["doorbell"], update, command_id(data.get("commandId")))
+
+
+@Resolver("Mutation.changeProductPrice", schema_name=SCHEMA_NAME)
+async def change_product_price(_parent: Any, args: Args, ctx: Args, _info: Any) -> Any:
+    data = args["input"]
+    change = ChangeProductPrice(_id(data["id"]), _money(data["price"]), now())
+    return await commands.submit(ctx["doorbell"], change, command_id(data.get("commandId")))
+
+
+@Resolver("Mutation.deleteProduct", schema_name=SCHEMA_NAME)
+async def delete_product(_parent: Any, args: Args, ctx: Args, _info: Any) -> Any:
+    data = args["input"]
+    delete = DeleteProduct(_id(data["id"]), now())
+    return await commands.submit(ctx["doorbell"], delete, command_id(data.get("commandId")))

@@ -1,0 +1,3 @@
+"""The Tartiflette schema name: one engine per name per process."""
+
+SCHEMA_NAME = "eventshop"

@@ -1,0 +1,1 @@
+"""Pure domain model: deciders over frozen dataclasses, standard library only."""

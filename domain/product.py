@@ -1,0 +1,251 @@
+"""The Product aggregate: its commands, events, state and decider."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import ClassVar
+
+from domain.currencies import ISO_4217
+from domain.decider import Decider, Rejected
+
+SKU = re.compile(r"[A-Z0-9][A-Z0-9-]{0,31}")
+NAME_MAX = 200
+DESCRIPTION_MAX = 5000
+AMOUNT_MAX = 1_000_000_000
+
+
+@dataclass(frozen=True)
+class Money:
+    """An amount in minor units of an ISO 4217 currency."""
+
+    amount: int
+    currency: str
+
+
+# Commands. `at` is when the command was recorded; ids arrive from outside.
+
+
+@dataclass(frozen=True)
+class CreateProduct:
+    product_id: str
+    sku: str
+    name: str
+    description: str
+    price: Money
+    at: datetime
+
+
+@dataclass(frozen=True)
+class UpdateProduct:
+    product_id: str
+    name: str | None
+    description: str | None
+    at: datetime
+
+
+@dataclass(frozen=True)
+class ChangeProductPrice:
+    product_id: str
+    price: Money
+    at: datetime
+
+
+@dataclass(frozen=True)
+class DeleteProduct:
+    product_id: str
+    at: datetime
+
+
+ProductCommand = CreateProduct | UpdateProduct | ChangeProductPrice | DeleteProduct
+
+
+# Events, each with an explicit type name and schema version.
+
+
+@dataclass(frozen=True)
+class ProductCreated:
+    TYPE: ClassVar[str] = "ProductCreated"
+    VERSION: ClassVar[int] = 1
+    product_id: str
+    sku: str
+    name: str
+    description: str
+    price: Money
+    at: datetime
+
+
+@dataclass(frozen=True)
+class ProductUpdated:
+    """Carries only what changed: a field left as None kept its value."""
+
+    TYPE: ClassVar[str] = "ProductUpdated"
+    VERSION: ClassVar[int] = 1
+    product_id: str
+    name: str | None
+    description: str | None
+    at: datetime
+
+
+@dataclass(frozen=True)
+class ProductPriceChanged:
+    TYPE: ClassVar[str] = "ProductPriceChanged"
+    VERSION: ClassVar[int] = 1
+    product_id: str
+    price: Money
+    at: datetime
+
+
+@dataclass(frozen=True)
+class ProductDeleted:
+    TYPE: ClassVar[str] = "ProductDeleted"
+    VERSION: ClassVar[int] = 1
+    product_id: str
+    sku: str
+    at: datetime
+
+
+ProductEvent = ProductCreated | ProductUpdated | ProductPriceChanged | ProductDeleted
+
+
+@dataclass(frozen=True)
+class Product:
+    """What the decider needs to know about one product."""
+
+    exists: bool = False
+    deleted: bool = False
+    sku: str = ""
+    name: str = ""
+    description: str = ""
+    price: Money = Money(0, "XXX")
+
+
+# Rules that need no state: the API checks them before recording a command.
+
+
+def sku_problem(sku: str) -> str | None:
+    if SKU.fullmatch(sku) is None:
+        return "sku must be 1-32 characters of A-Z, 0-9 and '-', not starting with '-'"
+    return None
+
+
+def name_problem(name: str) -> str | None:
+    if not 1 <= len(name.strip()) <= NAME_MAX:
+        return f"name must be 1-{NAME_MAX} characters after trimming"
+    return None
+
+
+def description_problem(description: str) -> str | None:
+    if len(description) > DESCRIPTION_MAX:
+        return f"description must be at most {DESCRIPTION_MAX} characters"
+    return None
+
+
+def price_problem(price: Money) -> str | None:
+    if isinstance(price.amount, bool) or not isinstance(price.amount, int):
+        return "price amount must be an integer"
+    if not 0 <= price.amount <= AMOUNT_MAX:
+        return f"price amount must be between 0 and {AMOUNT_MAX} minor units"
+    if price.currency not in ISO_4217:
+        return "price currency must be an ISO 4217 code, e.g. EUR"
+    return None
+
+
+def problems(command: ProductCommand) -> list[str]:
+    """Every stateless rule the command breaks, in words for a person."""
+    found: list[str | None] = []
+    match command:
+        case CreateProduct():
+            found = [
+                sku_problem(command.sku),
+                name_problem(command.name),
+                description_problem(command.description),
+                price_problem(command.price),
+            ]
+        case UpdateProduct():
+            if command.name is None and command.description is None:
+                found.append("give a name, a description or both")
+            if command.name is not None:
+                found.append(name_problem(command.name))
+            if command.description is not None:
+                found.append(description_problem(command.description))
+        case ChangeProductPrice():
+            found = [price_problem(command.price)]
+        case DeleteProduct():
+            pass
+    return [problem for problem in found if problem is not None]
+
+
+def _require_live(state: Product) -> None:
+    if not state.exists:
+        raise Rejected("product not found")
+    if state.deleted:
+        raise Rejected("product deleted")
+
+
+def decide(command: ProductCommand, state: Product) -> list[ProductEvent]:
+    """The events that `command` causes, or `Rejected` with the rule it breaks."""
+    if found := problems(command):
+        raise Rejected("; ".join(found))
+    match command:
+        case CreateProduct():
+            if state.exists:
+                raise Rejected("product already exists")
+            return [
+                ProductCreated(
+                    command.product_id,
+                    command.sku,
+                    command.name.strip(),
+                    command.description,
+                    command.price,
+                    command.at,
+                )
+            ]
+        case UpdateProduct():
+            _require_live(state)
+            name = None if command.name is None else command.name.strip()
+            changed_name = name if name not in (None, state.name) else None
+            changed_description = (
+                command.description if command.description not in (None, state.description) else None
+            )
+            if changed_name is None and changed_description is None:
+                return []
+            return [ProductUpdated(command.product_id, changed_name, changed_description, command.at)]
+        case ChangeProductPrice():
+            _require_live(state)
+            if command.price == state.price:
+                return []
+            return [ProductPriceChanged(command.product_id, command.price, command.at)]
+        case DeleteProduct():
+            _require_live(state)
+            return [ProductDeleted(command.product_id, state.sku, command.at)]
+
+
+def evolve(state: Product, event: ProductEvent) -> Product:
+    """The state after `event`; never raises."""
+    match event:
+        case ProductCreated():
+            return Product(True, False, event.sku, event.name, event.description, event.price)
+        case ProductUpdated():
+            return replace(
+                state,
+                name=state.name if event.name is None else event.name,
+                description=state.description if event.description is None else event.description,
+            )
+        case ProductPriceChanged():
+            return replace(state, price=event.price)
+        case ProductDeleted():
+            return replace(state, deleted=True)
+    return state
+
+
+decider: Decider[Product] = Decider(
+    stream_type="Product",
+    initial_state=Product(),
+    decide=decide,
+    evolve=evolve,
+    problems=problems,
+    commands=(CreateProduct, UpdateProduct, ChangeProductPrice, DeleteProduct),
+    events=(ProductCreated, ProductUpdated, ProductPriceChanged, ProductDeleted),
+)

@@ -1,0 +1,3 @@
+from eventshop.cli import main
+
+main()

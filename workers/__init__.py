@@ -1,0 +1,1 @@
+"""Workers: the Celery app (`celery -A workers`), its tasks, and the persistence they own."""

@@ -1,0 +1,49 @@
+"""Celery settings shared by the workers and by the API, which only sends tasks by name."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from workers.settings import Settings
+
+HANDLE_COMMANDS = "eventshop.handle_commands"
+PROJECT = "eventshop.project"
+REDELIVER = "eventshop.redeliver"
+COMMANDS_QUEUE, PROJECTIONS_QUEUE = "commands", "projections"
+
+
+def celery_config(settings: Settings) -> dict[str, Any]:
+    config: dict[str, Any] = {
+        "broker_url": settings.broker_url,
+        "broker_connection_retry_on_startup": True,
+        "broker_connection_timeout": settings.broker_timeout,
+        "task_acks_late": True,
+        "task_reject_on_worker_lost": True,
+        "worker_prefetch_multiplier": 1,
+        "task_serializer": "json",
+        "result_serializer": "json",
+        "accept_content": ["json"],
+        "task_ignore_result": True,
+        "task_default_queue": COMMANDS_QUEUE,
+        "task_routes": {
+            HANDLE_COMMANDS: {"queue": COMMANDS_QUEUE},
+            REDELIVER: {"queue": COMMANDS_QUEUE},
+            PROJECT: {"queue": PROJECTIONS_QUEUE},
+        },
+        "beat_schedule": {
+            "redeliver-lost-doorbells": {"task": REDELIVER, "schedule": settings.redeliver_after}
+        },
+        "broker_transport_options": {"visibility_timeout": 300},
+    }
+    if settings.broker_url.startswith("filesystem"):
+        folder = settings.data_dir / "broker"
+        for sub in ("queue", "processed", "control"):
+            (folder / sub).mkdir(parents=True, exist_ok=True)
+        config["broker_transport_options"] = {
+            "data_folder_in": str(folder / "queue"),
+            "data_folder_out": str(folder / "queue"),
+            "processed_folder": str(folder / "processed"),
+            "control_folder": str(folder / "control"),
+            "polling_interval": 0.1,
+        }
+    return config

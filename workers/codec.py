@@ -1,0 +1,44 @@
+"""Frozen dataclasses to JSON documents and back."""
+
+from __future__ import annotations
+
+import types
+from dataclasses import fields, is_dataclass
+from datetime import datetime
+from typing import Any, TypeVar, Union, get_args, get_origin, get_type_hints
+
+T = TypeVar("T")
+
+
+def to_json(obj: Any) -> dict[str, Any]:
+    """A JSON-ready dict of a dataclass instance (datetimes as ISO-8601)."""
+    return {field.name: _encode(getattr(obj, field.name)) for field in fields(obj)}
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if is_dataclass(value) and not isinstance(value, type):
+        return to_json(value)
+    return value
+
+
+_hints: dict[Any, dict[str, Any]] = {}
+
+
+def from_json(cls: type[T], data: dict[str, Any]) -> T:
+    """The dataclass `cls` built from `data`, the inverse of `to_json`."""
+    hints = _hints.get(cls) or _hints.setdefault(cls, get_type_hints(cls))
+    return cls(**{f.name: _decode(hints[f.name], data.get(f.name)) for f in fields(cls)})  # type: ignore[arg-type]
+
+
+def _decode(hint: Any, value: Any) -> Any:
+    if value is None:
+        return None
+    if get_origin(hint) in (Union, types.UnionType):
+        hint = next(arg for arg in get_args(hint) if arg is not type(None))
+    if hint is datetime:
+        return datetime.fromisoformat(value)
+    if is_dataclass(hint) and isinstance(hint, type):
+        return from_json(hint, value)
+    return value

@@ -1,0 +1,88 @@
+"""Engines and transactions: one engine per process and URL, never shared across fork()."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+
+from workers import settings
+
+_engines: dict[tuple[int, str], Engine] = {}
+
+
+def normalise_url(url: str) -> str:
+    """Use the psycopg 3 driver for plain `postgres://` and `postgresql://` URLs."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _sqlite_engine(url: str) -> Engine:
+    database = make_url(url).database
+    if database and database != ":memory:":
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"timeout": 30, "isolation_level": None})
+
+    @event.listens_for(engine, "connect")
+    def _configure(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection: Connection) -> None:
+        # Writers take the lock up front: a read-then-write transaction must not fail later (I3).
+        readonly = connection.get_execution_options().get("readonly", False)
+        connection.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
+
+    return engine
+
+
+def engine(url: str | None = None) -> Engine:
+    """This process's engine for `url` (default: `DATABASE_URL`)."""
+    url = normalise_url(url or settings.load().database_url)
+    key = (os.getpid(), url)
+    if key not in _engines:
+        if url.startswith("sqlite"):
+            _engines[key] = _sqlite_engine(url)
+        else:
+            _engines[key] = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+    return _engines[key]
+
+
+def is_postgres(connection: Connection) -> bool:
+    return connection.dialect.name == "postgresql"
+
+
+@contextmanager
+def writing(url: str | None = None) -> Iterator[Connection]:
+    """A write transaction, committed on success and rolled back on error."""
+    with engine(url).connect() as connection, connection.begin():
+        yield connection
+
+
+@contextmanager
+def reading(url: str | None = None) -> Iterator[Connection]:
+    """A read-only transaction (on SQLite a deferred one, which never blocks writers)."""
+    with engine(url).connect().execution_options(readonly=True) as connection, connection.begin():
+        yield connection
+
+
+def lock_key(connection: Connection, key: str) -> None:
+    """Hold a lock on `key` until the transaction ends (SQLite's write lock already covers it)."""
+    if is_postgres(connection):
+        connection.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key})
+
+
+def ping(url: str | None = None) -> None:
+    with reading(url) as connection:
+        connection.execute(text("SELECT 1"))

@@ -1,0 +1,18 @@
+"""Finding lost doorbells: mailboxes and projections left waiting with no task on its way."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from workers import db, mailbox, projector, settings
+
+
+def stale_mailboxes() -> list[str]:
+    """Aggregates whose oldest pending command has waited longer than the redelivery delay."""
+    cutoff = datetime.now(UTC) - timedelta(seconds=settings.load().redeliver_after)
+    with db.reading() as connection:
+        return mailbox.stale_aggregates(connection, cutoff)
+
+
+def lagging_projections() -> list[str]:
+    return projector.behind()

@@ -1,0 +1,32 @@
+"""Which live product holds each sku: an inline projection, so uniqueness holds under races."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, delete, insert
+from sqlalchemy.exc import IntegrityError
+
+from domain.decider import Rejected
+from domain.product import ProductCreated, ProductDeleted
+from workers.projections import InlineProjection
+from workers.schema import sku_claims
+
+
+def apply(connection: Connection, event: Any) -> None:
+    match event:
+        case ProductCreated():
+            try:
+                with connection.begin_nested():
+                    connection.execute(insert(sku_claims).values(sku=event.sku, product_id=event.product_id))
+            except IntegrityError:
+                raise Rejected(f"sku {event.sku} is already in use") from None
+        case ProductDeleted():
+            connection.execute(
+                delete(sku_claims).where(
+                    sku_claims.c.sku == event.sku, sku_claims.c.product_id == event.product_id
+                )
+            )
+
+
+projection = InlineProjection(name="sku_claims", tables=(sku_claims,), apply=apply)

@@ -1,0 +1,40 @@
+"""The one place that registers every aggregate, command, event and projection."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from domain import product
+from domain.decider import Decider
+from workers.codec import from_json, to_json
+from workers.eventstore import NewEvent, RecordedEvent
+from workers.projections import InlineProjection, Projection, sku_claims
+from workers.projections import products as products_projection
+
+DECIDERS: dict[str, Decider[Any]] = {decider.stream_type: decider for decider in (product.decider,)}
+
+COMMANDS: dict[str, tuple[type, Decider[Any]]] = {
+    command.__name__: (command, decider) for decider in DECIDERS.values() for command in decider.commands
+}
+
+EVENTS: dict[tuple[str, int], Any] = {
+    (event.TYPE, event.VERSION): event for decider in DECIDERS.values() for event in decider.events
+}
+
+PROJECTIONS: dict[str, Projection] = {p.name: p for p in (products_projection.projection,)}
+
+INLINE_PROJECTIONS: tuple[InlineProjection, ...] = (sku_claims.projection,)
+
+
+def decode_event(recorded: RecordedEvent) -> Any:
+    """The domain event a stored event holds."""
+    return from_json(EVENTS[(recorded.type, recorded.schema_version)], recorded.data)
+
+
+def encode_event(event: Any, metadata: dict[str, Any]) -> NewEvent:
+    return NewEvent(type(event).TYPE, type(event).VERSION, to_json(event), metadata)
+
+
+def aggregate_of(command_type: str) -> str:
+    """The stream type of the aggregate that handles `command_type`."""
+    return COMMANDS[command_type][1].stream_type

@@ -1,0 +1,48 @@
+"""Celery tasks: thin doorbells that call the plain functions doing the work."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.exc import DBAPIError
+
+from workers import command_handler, doorbells, projector, registry
+from workers.celery import app
+from workers.celery_config import HANDLE_COMMANDS, PROJECT, REDELIVER
+
+
+def _backoff(retries: int) -> int:
+    return int(min(2**retries, 30))
+
+
+def ring_projections() -> None:
+    for name in registry.PROJECTIONS:
+        project.delay(name)
+
+
+@app.task(name=HANDLE_COMMANDS, bind=True, max_retries=None)
+def handle_commands(self: Any, aggregate_id: str) -> int:
+    try:
+        return command_handler.drain(aggregate_id, on_append=ring_projections)
+    except command_handler.TransientError as error:
+        raise self.retry(exc=error, countdown=_backoff(self.request.retries)) from error
+
+
+@app.task(name=PROJECT, bind=True, max_retries=None)
+def project(self: Any, name: str) -> int:
+    try:
+        return projector.catch_up(name)
+    except DBAPIError as error:
+        raise self.retry(exc=error, countdown=_backoff(self.request.retries)) from error
+
+
+@app.task(name=REDELIVER)
+def redeliver() -> dict[str, list[str]]:
+    """Beat's safety net: ring again for every mailbox and projection left waiting (I6)."""
+    mailboxes = doorbells.stale_mailboxes()
+    for aggregate_id in mailboxes:
+        handle_commands.delay(aggregate_id)
+    lagging = doorbells.lagging_projections()
+    for name in lagging:
+        project.delay(name)
+    return {"mailboxes": mailboxes, "projections": lagging}
