@@ -32,14 +32,9 @@ def apply(connection: Connection, recorded: RecordedEvent, event: Any) -> None:
             )
         case ProductUpdated():
             changes = {"name": event.name, "description": event.description}
+            values = {key: value for key, value in changes.items() if value is not None}
             connection.execute(
-                update(products)
-                .where(row)
-                .values(
-                    {key: value for key, value in changes.items() if value is not None},
-                    version=recorded.version,
-                    updated_at=event.at,
-                )
+                update(products).where(row).values(**values, version=recorded.version, updated_at=event.at)
             )
         case ProductPriceChanged():
             connection.execute(

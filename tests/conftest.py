@@ -1,0 +1,105 @@
+"""Shared fixtures: a migrated database (SQLite or DATABASE_URL's PostgreSQL) and a Redis broker."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from workers import db, migrate
+from workers.schema import metadata
+
+_skipped: list[str] = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.skipped:
+        _skipped.append(report.nodeid)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """In CI a skipped test is an error: every service a test needs must be there."""
+    if os.environ.get("CI") and _skipped:
+        print(f"\nCI forbids skipped tests, but these were skipped: {_skipped}")
+        session.exitstatus = 1
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def make_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[], str]]:
+    """A factory of fresh, migrated databases: PostgreSQL beside DATABASE_URL's, or SQLite files."""
+    base = os.environ.get("DATABASE_URL", "")
+    created: list[str] = []
+
+    def make() -> str:
+        name = f"eventshop_test_{uuid.uuid4().hex[:12]}"
+        if base.startswith("postgres"):
+            admin = create_engine(db.normalise_url(base), isolation_level="AUTOCOMMIT")
+            with admin.connect() as connection:
+                connection.execute(text(f'CREATE DATABASE "{name}"'))
+            admin.dispose()
+            url = make_url(db.normalise_url(base)).set(database=name).render_as_string(hide_password=False)
+        else:
+            url = f"sqlite:///{tmp_path_factory.mktemp('db') / name}.db"
+        created.append(name)
+        migrate.upgrade(url)
+        return url
+
+    yield make
+    if base.startswith("postgres"):
+        for engine in list(db._engines.values()):
+            engine.dispose()
+        admin = create_engine(db.normalise_url(base), isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            for name in created:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def session_database(make_database: Callable[[], str]) -> str:
+    return make_database()
+
+
+@pytest.fixture
+def database(session_database: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The session's database, emptied, and made this process's DATABASE_URL."""
+    with db.writing(session_database) as connection:
+        for table in reversed(metadata.sorted_tables):
+            connection.execute(table.delete())
+        connection.execute(text("INSERT INTO event_head (id, position) VALUES (1, 0)"))
+    monkeypatch.setenv("DATABASE_URL", session_database)
+    return session_database
+
+
+@pytest.fixture(scope="session")
+def broker_url() -> Iterator[str]:
+    """BROKER_URL when set (real Redis in CI), else a fakeredis server on a local TCP port."""
+    if os.environ.get("BROKER_URL"):
+        yield os.environ["BROKER_URL"]
+        return
+    from fakeredis import TcpFakeServer
+
+    port = free_port()
+    server = TcpFakeServer(("127.0.0.1", port), server_type="redis")
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"redis://127.0.0.1:{port}/0"
+    server.shutdown()
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    return tmp_path / "data"

@@ -1,0 +1,54 @@
+"""Recording product commands straight into the mailbox, as the API does."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from domain.product import ChangeProductPrice, CreateProduct, DeleteProduct, Money, UpdateProduct
+from workers import db, mailbox, registry
+from workers.codec import to_json
+from workers.schema import commands
+
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def record(command: Any, command_id: str | None = None, url: str | None = None) -> str:
+    command_id = command_id or str(uuid.uuid4())
+    payload = {key: value for key, value in to_json(command).items() if key != "at"}
+    with db.writing(url) as connection:
+        mailbox.record(
+            connection,
+            command_id=command_id,
+            command_type=type(command).__name__,
+            aggregate_type=registry.aggregate_of(type(command).__name__),
+            aggregate_id=command.product_id,
+            payload=payload,
+            submitted_at=command.at,
+        )
+    return command_id
+
+
+def outcome(command_id: str) -> tuple[str, str | None]:
+    with db.reading() as connection:
+        row = connection.execute(select(commands).where(commands.c.id == command_id)).one()
+    return row.status, row.error
+
+
+def create(product_id: str, sku: str = "SKU-1", name: str = "Mug", amount: int = 100) -> CreateProduct:
+    return CreateProduct(product_id, sku, name, "", Money(amount, "EUR"), NOW)
+
+
+def rename(product_id: str, name: str) -> UpdateProduct:
+    return UpdateProduct(product_id, name, None, NOW)
+
+
+def reprice(product_id: str, amount: int) -> ChangeProductPrice:
+    return ChangeProductPrice(product_id, Money(amount, "EUR"), NOW)
+
+
+def delete(product_id: str) -> DeleteProduct:
+    return DeleteProduct(product_id, NOW)

@@ -1,0 +1,147 @@
+"""Draining mailboxes: recorded order, one transaction per batch, rejections, sku uniqueness."""
+
+from __future__ import annotations
+
+import multiprocessing
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import func, select
+
+from tests.integration.helpers import create, delete, outcome, record, rename, reprice
+from workers import command_handler, db, eventstore, mailbox
+from workers.schema import commands, events, sku_claims
+
+
+def history(product_id: str) -> list[eventstore.RecordedEvent]:
+    with db.reading() as connection:
+        return eventstore.read_stream(connection, product_id)
+
+
+def test_commands_are_applied_in_recorded_order_across_batches(
+    database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("EVENTSHOP_COMMAND_BATCH", "2")
+    product_id = str(uuid.uuid4())
+    ids = [record(create(product_id))] + [record(rename(product_id, f"name {n}")) for n in range(4)]
+    rung: list[int] = []
+    assert command_handler.drain(product_id, on_append=lambda: rung.append(1)) == 5
+    assert [outcome(command_id) for command_id in ids] == [("SUCCEEDED", None)] * 5
+    stream = history(product_id)
+    assert [e.version for e in stream] == [1, 2, 3, 4, 5]
+    assert [e.data.get("name") for e in stream] == ["Mug", "name 0", "name 1", "name 2", "name 3"]
+    assert len(rung) == 3
+
+
+def test_events_carry_command_metadata(database: str) -> None:
+    product_id = str(uuid.uuid4())
+    command_id = record(create(product_id))
+    command_handler.drain(product_id)
+    (event,) = history(product_id)
+    assert event.metadata == {
+        "command_id": command_id,
+        "correlation_id": command_id,
+        "causation_id": command_id,
+        "actor": "anonymous",
+    }
+    assert (event.stream_type, event.type, event.schema_version) == ("Product", "ProductCreated", 1)
+
+
+def test_rejections_append_nothing_and_say_why(database: str) -> None:
+    known, unknown = str(uuid.uuid4()), str(uuid.uuid4())
+    ids = [
+        record(reprice(unknown, 5)),
+        record(create(known)),
+        record(create(known, sku="OTHER")),
+        record(delete(known)),
+        record(rename(known, "again")),
+    ]
+    command_handler.drain(unknown)
+    command_handler.drain(known)
+    assert [outcome(command_id) for command_id in ids] == [
+        ("REJECTED", "product not found"),
+        ("SUCCEEDED", None),
+        ("REJECTED", "product already exists"),
+        ("SUCCEEDED", None),
+        ("REJECTED", "product deleted"),
+    ]
+    assert [e.type for e in history(known)] == ["ProductCreated", "ProductDeleted"]
+    assert history(unknown) == []
+
+
+def test_a_change_that_changes_nothing_succeeds_and_appends_nothing(database: str) -> None:
+    product_id = str(uuid.uuid4())
+    ids = [record(create(product_id, amount=100)), record(reprice(product_id, 100)), record(rename(product_id, " Mug "))]
+    command_handler.drain(product_id)
+    assert [outcome(command_id)[0] for command_id in ids] == ["SUCCEEDED"] * 3
+    assert len(history(product_id)) == 1
+
+
+def test_draining_again_appends_nothing(database: str) -> None:
+    product_id = str(uuid.uuid4())
+    record(create(product_id))
+    command_handler.drain(product_id)
+    assert command_handler.drain(product_id) == 0
+    assert len(history(product_id)) == 1
+
+
+def test_a_live_sku_is_unique_and_a_deleted_product_frees_it(database: str) -> None:
+    first, second, third = (str(uuid.uuid4()) for _ in range(3))
+    a = record(create(first, sku="MUG-1"))
+    command_handler.drain(first)
+    b = record(create(second, sku="MUG-1"))
+    command_handler.drain(second)
+    record(delete(first))
+    command_handler.drain(first)
+    c = record(create(third, sku="MUG-1"))
+    command_handler.drain(third)
+    assert outcome(a) == ("SUCCEEDED", None)
+    assert outcome(b) == ("REJECTED", "sku MUG-1 is already in use")
+    assert outcome(c) == ("SUCCEEDED", None)
+    assert history(second) == []
+    with db.reading() as connection:
+        assert connection.execute(select(sku_claims.c.product_id)).scalars().all() == [third]
+
+
+def _create_and_drain(url: str, product_id: str, sku: str, start: multiprocessing.synchronize.Event) -> None:
+    record(create(product_id, sku=sku), url=url)
+    start.wait(30)
+    import os
+
+    os.environ["DATABASE_URL"] = url
+    command_handler.drain(product_id)
+
+
+def test_sku_uniqueness_holds_under_concurrent_creates(database: str) -> None:
+    context = multiprocessing.get_context("spawn")
+    start = context.Event()
+    product_ids = [str(uuid.uuid4()) for _ in range(6)]
+    processes = [
+        context.Process(target=_create_and_drain, args=(database, product_id, "RACE-1", start))
+        for product_id in product_ids
+    ]
+    for process in processes:
+        process.start()
+    start.set()
+    for process in processes:
+        process.join(120)
+        assert process.exitcode == 0
+    with db.reading() as connection:
+        statuses = connection.execute(select(commands.c.status)).scalars().all()
+        created = connection.execute(select(func.count()).select_from(events)).scalar_one()
+    assert sorted(statuses) == ["REJECTED"] * 5 + ["SUCCEEDED"]
+    assert created == 1
+
+
+def test_failed_tries_are_counted_and_end_failed(database: str) -> None:
+    product_id = str(uuid.uuid4())
+    command_id = record(create(product_id))
+    at = datetime.now(UTC)
+    for _ in range(2):
+        with db.writing() as connection:
+            assert mailbox.count_attempt(connection, product_id, 10, 3, at) == 0
+    with db.writing() as connection:
+        assert mailbox.count_attempt(connection, product_id, 10, 3, at) == 1
+    assert outcome(command_id) == ("FAILED", "could not be handled after 3 attempts")
+    assert command_handler.drain(product_id) == 0

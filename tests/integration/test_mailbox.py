@@ -1,0 +1,38 @@
+"""Recording commands: once per command id (I2), with conflicts for a reused id."""
+
+from __future__ import annotations
+
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from sqlalchemy import func, select
+
+from tests.integration.helpers import create, record
+from workers import db, mailbox
+from workers.schema import commands
+
+
+def test_the_same_command_id_records_once(database: str) -> None:
+    product_id, command_id = str(uuid.uuid4()), str(uuid.uuid4())
+    record(create(product_id), command_id)
+    record(create(product_id), command_id)
+    with db.reading() as connection:
+        assert connection.execute(select(func.count()).select_from(commands)).scalar_one() == 1
+
+
+def test_the_same_command_id_with_another_payload_is_refused(database: str) -> None:
+    product_id, command_id = str(uuid.uuid4()), str(uuid.uuid4())
+    record(create(product_id, sku="A-1"), command_id)
+    with pytest.raises(mailbox.CommandIdConflict):
+        record(create(product_id, sku="B-2"), command_id)
+    with db.reading() as connection:
+        assert connection.execute(select(commands.c.payload)).scalar_one()["sku"] == "A-1"
+
+
+def test_concurrent_submissions_of_one_command_id_record_one_command(database: str) -> None:
+    product_id, command_id = str(uuid.uuid4()), str(uuid.uuid4())
+    with ThreadPoolExecutor(10) as pool:
+        list(pool.map(lambda _: record(create(product_id), command_id), range(10)))
+    with db.reading() as connection:
+        assert connection.execute(select(func.count()).select_from(commands)).scalar_one() == 1
