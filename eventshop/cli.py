@@ -65,7 +65,7 @@ def up(
     Without DATABASE_URL and BROKER_URL it needs no servers: SQLite and a folder broker under
     --data-dir. With them set it runs on PostgreSQL and Redis.
     """
-    from honcho.manager import Manager
+    from honcho import manager as honcho
     from honcho.printer import Printer
 
     from workers import migrate as migrations
@@ -76,7 +76,9 @@ def up(
     config = settings.load()
     migrations.upgrade()
     env = {**os.environ, "DATABASE_URL": config.database_url, "BROKER_URL": config.broker_url}
-    manager = Manager(Printer(sys.stdout))
+    # Celery on the folder broker polls in 2 s cycles; give a warm shutdown time before SIGKILL.
+    honcho.KILL_WAIT = 15
+    manager = honcho.Manager(Printer(sys.stdout))
     for name, command in processes(host, port, data_dir).items():
         manager.add_process(name, shlex.join(command), env=env)
     console.print(f"[bold green]eventshop is starting:[/bold green] http://{host}:{port}/graphql")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing
+import os
 import uuid
 from datetime import UTC, datetime
 
@@ -72,7 +73,11 @@ def test_rejections_append_nothing_and_say_why(database: str) -> None:
 
 def test_a_change_that_changes_nothing_succeeds_and_appends_nothing(database: str) -> None:
     product_id = str(uuid.uuid4())
-    ids = [record(create(product_id, amount=100)), record(reprice(product_id, 100)), record(rename(product_id, " Mug "))]
+    ids = [
+        record(create(product_id, amount=100)),
+        record(reprice(product_id, 100)),
+        record(rename(product_id, " Mug ")),
+    ]
     command_handler.drain(product_id)
     assert [outcome(command_id)[0] for command_id in ids] == ["SUCCEEDED"] * 3
     assert len(history(product_id)) == 1
@@ -107,8 +112,6 @@ def test_a_live_sku_is_unique_and_a_deleted_product_frees_it(database: str) -> N
 def _create_and_drain(url: str, product_id: str, sku: str, start: multiprocessing.synchronize.Event) -> None:
     record(create(product_id, sku=sku), url=url)
     start.wait(30)
-    import os
-
     os.environ["DATABASE_URL"] = url
     command_handler.drain(product_id)
 

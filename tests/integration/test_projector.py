@@ -30,9 +30,8 @@ def rows() -> dict[str, tuple[str, int, int]]:
 
 def seed() -> tuple[str, str]:
     kept, gone = str(uuid.uuid4()), str(uuid.uuid4())
-    for command in (create(kept, sku="K-1"), rename(kept, "Cup"), reprice(kept, 250)):
-        record(command)
-    for command in (create(gone, sku="G-1"), delete(gone)):
+    commands: list[Any] = [create(kept, sku="K-1"), rename(kept, "Cup"), reprice(kept, 250)]
+    for command in [*commands, create(gone, sku="G-1"), delete(gone)]:
         record(command)
     command_handler.drain(kept)
     command_handler.drain(gone)

@@ -1,0 +1,26 @@
+"""The system under test: `eventshop up` on the session's database and broker."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from tests.conftest import free_port
+from tests.e2e.client import Client, running_system
+
+
+@pytest.fixture(scope="session")
+def system(
+    make_database: Callable[[], str], broker_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Client]:
+    folder = tmp_path_factory.mktemp("system")
+    env = {
+        **os.environ,
+        "DATABASE_URL": make_database(),
+        "BROKER_URL": broker_url,
+        "EVENTSHOP_REDELIVER_AFTER": "2",
+    }
+    with running_system(env, free_port(), folder / "data", folder / "up.log") as client:
+        yield client
