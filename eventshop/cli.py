@@ -40,14 +40,15 @@ def web(host: Host = "127.0.0.1", port: Port = 8000) -> None:
     run(host, port)
 
 
-def processes(host: str, port: int, data_dir: Path) -> dict[str, list[str]]:
+def processes(host: str, port: int, data_dir: Path, pool: str) -> dict[str, list[str]]:
     """The real processes that make up a running system: API, command worker, projector, beat."""
     python = sys.executable
     celery = [python, "-m", "celery", "-A", "workers"]
+    worker = [*celery, "worker", "-P", pool, "-l", "INFO"]
     return {
         "web": [python, "-m", "eventshop", "web", "--host", host, "--port", str(port)],
-        "worker": [*celery, "worker", "-Q", "commands", "-n", "worker@%h", "-c", "2", "-l", "INFO"],
-        "projector": [*celery, "worker", "-Q", "projections", "-n", "projector@%h", "-c", "1", "-l", "INFO"],
+        "worker": [*worker, "-Q", "commands", "-n", "worker@%h", "-c", "2"],
+        "projector": [*worker, "-Q", "projections", "-n", "projector@%h", "-c", "1"],
         "beat": [*celery, "beat", "-s", str(data_dir / "celerybeat-schedule"), "-l", "INFO"],
     }
 
@@ -77,9 +78,12 @@ def up(
     migrations.upgrade()
     env = {**os.environ, "DATABASE_URL": config.database_url, "BROKER_URL": config.broker_url}
     # Celery on the folder broker polls in 2 s cycles; give a warm shutdown time before SIGKILL.
-    honcho.KILL_WAIT = 15
+    honcho.KILL_WAIT = 10
     manager = honcho.Manager(Printer(sys.stdout))
-    for name, command in processes(host, port, data_dir).items():
+    # Prefork children die with their process group when stopped, which wedges a worker on the
+    # folder broker; a thread pool stops cleanly there. Redis gets the prefork pool.
+    pool = "threads" if config.broker_url.startswith("filesystem") else "prefork"
+    for name, command in processes(host, port, data_dir, pool).items():
         manager.add_process(name, shlex.join(command), env=env)
     console.print(f"[bold green]eventshop is starting:[/bold green] http://{host}:{port}/graphql")
     console.print(f"database {config.database_url}, broker {config.broker_url}; Ctrl-C stops everything")
