@@ -10,17 +10,24 @@ import pytest
 from tests.conftest import free_port
 from tests.e2e.client import Client, running_system
 
+REDELIVER_AFTER = 2
+
+
+@pytest.fixture(scope="session")
+def system_database(make_database: Callable[[], str]) -> str:
+    return make_database()
+
 
 @pytest.fixture(scope="session")
 def system(
-    make_database: Callable[[], str], broker_url: str, tmp_path_factory: pytest.TempPathFactory
+    system_database: str, broker_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Client]:
     folder = tmp_path_factory.mktemp("system")
     env = {
         **os.environ,
-        "DATABASE_URL": make_database(),
+        "DATABASE_URL": system_database,
         "BROKER_URL": broker_url,
-        "EVENTSHOP_REDELIVER_AFTER": "2",
+        "EVENTSHOP_REDELIVER_AFTER": str(REDELIVER_AFTER),
     }
     with running_system(env, free_port(), folder / "data", folder / "up.log") as client:
         yield client

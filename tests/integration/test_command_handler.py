@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 
 from tests.integration.helpers import create, delete, outcome, record, rename, reprice
 from workers import command_handler, db, eventstore, mailbox
@@ -148,3 +149,20 @@ def test_failed_tries_are_counted_and_end_failed(database: str) -> None:
         assert mailbox.count_attempt(connection, product_id, 10, 3, at) == 1
     assert outcome(command_id) == ("FAILED", "could not be handled after 3 attempts")
     assert command_handler.drain(product_id) == 0
+
+
+def test_database_errors_are_retried_then_end_failed(database: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EVENTSHOP_MAX_ATTEMPTS", "3")
+    product_id = str(uuid.uuid4())
+    command_id = record(create(product_id))
+
+    def broken(aggregate_id: str, limit: int) -> tuple[int, int]:
+        raise OperationalError("SELECT", {}, Exception("server closed the connection"))
+
+    monkeypatch.setattr(command_handler, "handle_batch", broken)
+    for attempt in range(3):
+        assert outcome(command_id)[0] == "PENDING", attempt
+        with pytest.raises(command_handler.TransientError):
+            command_handler.drain(product_id)
+    assert outcome(command_id) == ("FAILED", "could not be handled after 3 attempts")
+    assert history(product_id) == []
