@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from api.doorbell import Doorbell
-from api.errors import ConflictError, UserInputError
+from api.errors import ConflictError, UnavailableError, UserInputError
 from workers import db, mailbox, registry
 from workers.codec import to_json
 
@@ -61,10 +61,16 @@ async def submit(doorbell: Doorbell, command: Any, command_id: str) -> dict[str,
                 submitted_at=command.at,
             )
 
+    def withdraw() -> bool:
+        with db.writing() as connection:
+            return mailbox.withdraw(connection, command_id)
+
     try:
         receipt = await asyncio.to_thread(record)
     except mailbox.CommandIdConflict as conflict:
         raise ConflictError(str(conflict)) from None
-    if receipt.status == mailbox.PENDING:
-        await doorbell.ring(receipt.aggregate_id)
-    return {"commandId": receipt.command_id, "aggregateId": receipt.aggregate_id, "status": receipt.status}
+    rung = receipt.status != mailbox.PENDING or await doorbell.ring(receipt.aggregate_id)
+    if not rung and receipt.new and await asyncio.to_thread(withdraw):
+        raise UnavailableError("commands cannot be queued right now; nothing was recorded, please retry")
+    # Every submission of one command id gets the same receipt: the command was accepted.
+    return {"commandId": receipt.command_id, "aggregateId": receipt.aggregate_id, "status": mailbox.PENDING}

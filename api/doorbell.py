@@ -19,12 +19,14 @@ class Doorbell:
         self._celery.config_from_object(celery_config(settings))
         self._timeout = settings.broker_timeout
 
-    async def ring(self, aggregate_id: str) -> None:
-        """Ask a worker to drain the aggregate's mailbox; if the broker is down, beat rings later."""
+    async def ring(self, aggregate_id: str) -> bool:
+        """Ask a worker to drain the aggregate's mailbox; False if the broker did not take it in time."""
         try:
             await asyncio.wait_for(asyncio.to_thread(self._send, aggregate_id), self._timeout)
         except Exception:
-            log.warning("doorbell for %s not sent; beat will ring it again", aggregate_id, exc_info=True)
+            log.warning("doorbell for %s not sent", aggregate_id, exc_info=True)
+            return False
+        return True
 
     def _send(self, aggregate_id: str) -> None:
         self._celery.send_task(

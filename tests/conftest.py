@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import redis
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -85,7 +86,7 @@ def database(session_database: str, monkeypatch: pytest.MonkeyPatch) -> str:
 
 
 @pytest.fixture(scope="session")
-def broker_url() -> Iterator[str]:
+def redis_url() -> Iterator[str]:
     """BROKER_URL when set (real Redis in CI), else a fakeredis server on a local TCP port."""
     if os.environ.get("BROKER_URL"):
         yield os.environ["BROKER_URL"]
@@ -98,6 +99,21 @@ def broker_url() -> Iterator[str]:
     thread.start()
     yield f"redis://127.0.0.1:{port}/0"
     server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def make_broker(redis_url: str) -> Callable[[], str]:
+    """A factory of empty Redis databases, one per system, so systems never take each other's tasks."""
+    numbers = iter(range(1, 16))
+
+    def make() -> str:
+        url = make_url(redis_url).set(database=str(next(numbers))).render_as_string(hide_password=False)
+        client = redis.Redis.from_url(url)
+        client.flushdb()
+        client.close()
+        return url
+
+    return make
 
 
 @pytest.fixture

@@ -33,7 +33,7 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "beat_schedule": {
             "redeliver-lost-doorbells": {"task": REDELIVER, "schedule": settings.redeliver_after}
         },
-        "broker_transport_options": {"visibility_timeout": 300},
+        "broker_transport_options": {"visibility_timeout": 300, "socket_connect_timeout": 2},
     }
     if settings.broker_url.startswith("filesystem"):
         folder = settings.data_dir / "broker"

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, func, select, update
+from sqlalchemy import Connection, Row, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from workers.schema import commands
@@ -71,6 +71,14 @@ def record(
     if (first.type, first.aggregate_id, first.payload) != (command_type, aggregate_id, payload):
         raise CommandIdConflict(f"command id {command_id} was already used for a different command")
     return Receipt(command_id, first.aggregate_id, first.status, new=False)
+
+
+def withdraw(connection: Connection, command_id: str) -> bool:
+    """Remove a command that is still pending, as if it had never been recorded."""
+    deleted = connection.execute(
+        delete(commands).where(commands.c.id == command_id, commands.c.status == PENDING)
+    )
+    return deleted.rowcount == 1
 
 
 def get(connection: Connection, command_id: str) -> Row[Any] | None:

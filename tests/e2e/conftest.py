@@ -20,13 +20,13 @@ def system_database(make_database: Callable[[], str]) -> str:
 
 @pytest.fixture(scope="session")
 def system(
-    system_database: str, broker_url: str, tmp_path_factory: pytest.TempPathFactory
+    system_database: str, make_broker: Callable[[], str], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Client]:
     folder = tmp_path_factory.mktemp("system")
     env = {
         **os.environ,
         "DATABASE_URL": system_database,
-        "BROKER_URL": broker_url,
+        "BROKER_URL": make_broker(),
         "EVENTSHOP_REDELIVER_AFTER": str(REDELIVER_AFTER),
     }
     with running_system(env, free_port(), folder / "data", folder / "up.log") as client:

@@ -153,7 +153,7 @@ def test_resubmitting_a_command_id_returns_the_first_receipt(system: Client) -> 
     first = submit(system, CREATE, commandId=command_id, **fields)
     system.settled(command_id)
     again = submit(system, CREATE, commandId=command_id, **fields)
-    assert again == {**first, "status": "SUCCEEDED"}
+    assert again == first
     assert [e["version"] for e in system.data(HISTORY, id=first["aggregateId"])["productHistory"]] == [1]
     other = system.gql(CREATE, input={**fields, "commandId": command_id, "name": "Other"})
     assert other["errors"][0]["extensions"]["code"] == "CONFLICT"
