@@ -63,8 +63,9 @@ def record(
             submitted_at=submitted_at,
         )
         .on_conflict_do_nothing(index_elements=["id"])
+        .returning(commands.c.seq)
     )
-    if inserted.rowcount == 1:
+    if inserted.first() is not None:
         return Receipt(command_id, aggregate_id, PENDING, new=True)
     first = get(connection, command_id)
     assert first is not None
@@ -76,9 +77,11 @@ def record(
 def withdraw(connection: Connection, command_id: str) -> bool:
     """Remove a command that is still pending, as if it had never been recorded."""
     deleted = connection.execute(
-        delete(commands).where(commands.c.id == command_id, commands.c.status == PENDING)
+        delete(commands)
+        .where(commands.c.id == command_id, commands.c.status == PENDING)
+        .returning(commands.c.seq)
     )
-    return deleted.rowcount == 1
+    return deleted.first() is not None
 
 
 def get(connection: Connection, command_id: str) -> Row[Any] | None:

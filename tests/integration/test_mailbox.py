@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import func, select
@@ -36,3 +37,25 @@ def test_concurrent_submissions_of_one_command_id_record_one_command(database: s
         list(pool.map(lambda _: record(create(product_id), command_id), range(10)))
     with db.reading() as connection:
         assert connection.execute(select(func.count()).select_from(commands)).scalar_one() == 1
+
+
+def test_a_receipt_says_whether_the_command_is_new_and_withdraw_removes_only_pending(database: str) -> None:
+    def submit(command_id: str) -> mailbox.Receipt:
+        with db.writing() as connection:
+            return mailbox.record(
+                connection,
+                command_id=command_id,
+                command_type="DeleteProduct",
+                aggregate_type="Product",
+                aggregate_id="p",
+                payload={"product_id": "p"},
+                submitted_at=datetime.now(UTC),
+            )
+
+    command_id = str(uuid.uuid4())
+    assert submit(command_id).new is True
+    assert submit(command_id).new is False
+    with db.writing() as connection:
+        assert mailbox.withdraw(connection, command_id) is True
+        assert mailbox.withdraw(connection, command_id) is False
+        assert mailbox.get(connection, command_id) is None
