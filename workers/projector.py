@@ -1,4 +1,8 @@
-"""Running projections: apply events after the checkpoint and advance it in one transaction (I5)."""
+"""Running projections: apply events after the checkpoint and advance it in one transaction (I5).
+
+An event a projection cannot apply is retried a bounded number of times, then the projection
+halts at it, visibly, without holding up the others (I7).
+"""
 
 from __future__ import annotations
 
@@ -6,12 +10,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, select, update
+from sqlalchemy import Connection, Row, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 
 from workers import db, eventstore, registry, settings
-from workers.schema import projections
+from workers.failpoints import hit
+from workers.schema import events, projection_skips, projections
 
 RUNNING, HALTED = "RUNNING", "HALTED"
 
@@ -23,8 +28,16 @@ class PoisonEvent(Exception):
     error: str
 
 
+class RetryLater(Exception):
+    """An event failed to apply; the projection should be tried again after a pause."""
+
+
+class NotHalted(Exception):
+    """A skip was asked for an event the projection is not halted at."""
+
+
 def catch_up(name: str, batch_size: int | None = None) -> int:
-    """Apply every event up to the head; returns how many. A failing event halts the projection (I7)."""
+    """Apply every event up to the head; returns how many. Raises `RetryLater` on a failing event."""
     limit = batch_size or settings.load().projection_batch
     total = 0
     while True:
@@ -32,7 +45,8 @@ def catch_up(name: str, batch_size: int | None = None) -> int:
             applied = project_batch(name, limit)
         except PoisonEvent as poison:
             total += project_batch(name, poison.index) if poison.index else 0
-            halt(name, poison.position, poison.error)
+            if not _count_failure(name, poison):
+                raise RetryLater(poison.error) from poison
             return total
         total += applied
         if applied < limit:
@@ -54,14 +68,88 @@ def project_batch(name: str, limit: int) -> int:
             except Exception as error:
                 raise PoisonEvent(recorded.position, index, f"{type(error).__name__}: {error}") from error
         if batch:
-            _save(connection, name, position=batch[-1].position)
+            _save(connection, name, position=batch[-1].position, attempts=0)
+            hit("projector.before_commit")
     return len(batch)
 
 
-def halt(name: str, position: int, error: str) -> None:
+def _count_failure(name: str, poison: PoisonEvent) -> bool:
+    """Count a failed try at the event; halt at it once out of tries. True if halted."""
+    with db.writing() as connection:
+        checkpoint = _lock_checkpoint(connection, name)
+        attempts: int = checkpoint.attempts + 1
+        halted = attempts >= settings.load().max_attempts
+        _save(
+            connection,
+            name,
+            attempts=attempts,
+            error=poison.error,
+            error_position=poison.position,
+            status=HALTED if halted else RUNNING,
+        )
+    return halted
+
+
+def resume(name: str) -> None:
+    """Let a halted projection try its failing event again."""
     with db.writing() as connection:
         _lock_checkpoint(connection, name)
-        _save(connection, name, status=HALTED, error=error, error_position=position)
+        _save(connection, name, status=RUNNING, error=None, error_position=None, attempts=0)
+
+
+def skip(name: str, position: int, by: str) -> None:
+    """Step a halted projection over the event it is halted at, and record who did it."""
+    with db.writing() as connection:
+        checkpoint = _lock_checkpoint(connection, name)
+        if checkpoint.status != HALTED or checkpoint.error_position != position:
+            raise NotHalted(f"projection {name} is not halted at position {position}")
+        event_type = connection.execute(select(events.c.type).where(events.c.position == position)).scalar()
+        connection.execute(
+            insert(projection_skips).values(
+                projection=name,
+                position=position,
+                event_type=event_type or "?",
+                error=checkpoint.error,
+                skipped_by=by,
+                skipped_at=datetime.now(UTC),
+            )
+        )
+        _save(
+            connection, name, position=position, status=RUNNING, error=None, error_position=None, attempts=0
+        )
+
+
+@dataclass(frozen=True)
+class Status:
+    name: str
+    position: int
+    head: int
+    status: str
+    error: str | None
+    error_position: int | None
+    attempts: int
+
+    @property
+    def lag(self) -> int:
+        return self.head - self.position
+
+
+def statuses() -> list[Status]:
+    """Every registered projection's checkpoint, beside the head of the store."""
+    with db.reading() as connection:
+        head = eventstore.head(connection)
+        rows = {row.name: row for row in connection.execute(select(projections))}
+    return [
+        Status(name, row.position, head, row.status, row.error, row.error_position, row.attempts)
+        if (row := rows.get(name))
+        else Status(name, 0, head, RUNNING, None, None, 0)
+        for name in registry.PROJECTIONS
+    ]
+
+
+def behind() -> list[str]:
+    """Running projections whose checkpoint is behind the head of the store."""
+    return [s.name for s in statuses() if s.status == RUNNING and s.lag > 0]
 
 
 def _save(connection: Connection, name: str, **values: Any) -> None:
@@ -74,19 +162,7 @@ def _lock_checkpoint(connection: Connection, name: str) -> Row[Any]:
     dialect = postgresql if db.is_postgres(connection) else sqlite
     connection.execute(
         dialect.insert(projections)
-        .values(name=name, position=0, status=RUNNING, updated_at=datetime.now(UTC))
+        .values(name=name, position=0, status=RUNNING, attempts=0, updated_at=datetime.now(UTC))
         .on_conflict_do_nothing(index_elements=["name"])
     )
     return connection.execute(select(projections).where(projections.c.name == name).with_for_update()).one()
-
-
-def behind() -> list[str]:
-    """Running projections whose checkpoint is behind the head of the store."""
-    with db.reading() as connection:
-        head = eventstore.head(connection)
-        rows = {row.name: row for row in connection.execute(select(projections))}
-    return [
-        name
-        for name in registry.PROJECTIONS
-        if name not in rows or (rows[name].status == RUNNING and rows[name].position < head)
-    ]

@@ -8,8 +8,7 @@ from domain import product
 from domain.decider import Decider
 from workers.codec import from_json, to_json
 from workers.eventstore import NewEvent, RecordedEvent
-from workers.projections import InlineProjection, Projection, sku_claims
-from workers.projections import products as products_projection
+from workers.projections import InlineProjection, Projection, product_prices, products, sku_claims
 
 DECIDERS: dict[str, Decider[Any]] = {decider.stream_type: decider for decider in (product.decider,)}
 
@@ -21,7 +20,7 @@ EVENTS: dict[tuple[str, int], Any] = {
     (event.TYPE, event.VERSION): event for decider in DECIDERS.values() for event in decider.events
 }
 
-PROJECTIONS: dict[str, Projection] = {p.name: p for p in (products_projection.projection,)}
+PROJECTIONS: dict[str, Projection] = {p.name: p for p in (products.projection, product_prices.projection)}
 
 INLINE_PROJECTIONS: tuple[InlineProjection, ...] = (sku_claims.projection,)
 

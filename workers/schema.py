@@ -96,7 +96,21 @@ projections = Table(
     Column("status", String(16), nullable=False),
     Column("error", Text, nullable=True),
     Column("error_position", Position, nullable=True),
+    Column("attempts", Integer, nullable=False, server_default="0"),
     Column("updated_at", UTCDateTime, nullable=False),
+)
+
+# Who skipped which event of a halted projection, and when.
+projection_skips = Table(
+    "projection_skips",
+    metadata,
+    Column("id", Position, primary_key=True, autoincrement=True),
+    Column("projection", String(64), nullable=False, index=True),
+    Column("position", Position, nullable=False),
+    Column("event_type", String(128), nullable=False),
+    Column("error", Text, nullable=True),
+    Column("skipped_by", String(128), nullable=False),
+    Column("skipped_at", UTCDateTime, nullable=False),
 )
 
 products = Table(
@@ -112,6 +126,16 @@ products = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     Column("created_position", Position, nullable=False, unique=True),
+)
+
+product_prices = Table(
+    "product_prices",
+    metadata,
+    Column("product_id", String(64), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("price_amount", BigInteger, nullable=False),
+    Column("price_currency", String(3), nullable=False),
+    Column("changed_at", UTCDateTime, nullable=False),
 )
 
 # Written in the append transaction itself, so a sku is never held by two live products.

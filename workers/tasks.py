@@ -32,7 +32,7 @@ def handle_commands(self: Any, aggregate_id: str) -> int:
 def project(self: Any, name: str) -> int:
     try:
         return projector.catch_up(name)
-    except DBAPIError as error:
+    except (DBAPIError, projector.RetryLater) as error:
         raise self.retry(exc=error, countdown=_backoff(self.request.retries)) from error
 
 

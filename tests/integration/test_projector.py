@@ -14,7 +14,7 @@ from workers import command_handler, db, projector, registry
 from workers.eventstore import RecordedEvent
 from workers.projections import Projection
 from workers.projections import products as products_projection
-from workers.schema import products, projections
+from workers.schema import product_prices, products, projection_skips, projections
 
 
 def checkpoint() -> Any:
@@ -44,7 +44,19 @@ def test_catch_up_builds_the_products_table(database: str) -> None:
     assert rows() == {kept: ("Cup", 250, 3)}
     assert (checkpoint().position, checkpoint().status) == (5, "RUNNING")
     assert projector.catch_up("products") == 0
-    assert projector.behind() == []
+    assert "products" not in projector.behind()
+
+
+def test_catch_up_builds_the_price_history(database: str) -> None:
+    kept, gone = seed()
+    assert projector.catch_up("product_prices") == 5
+    with db.reading() as connection:
+        found = connection.execute(select(product_prices)).all()
+    assert {(r.product_id, r.version, r.price_amount) for r in found} == {
+        (kept, 1, 100),
+        (gone, 1, 100),
+        (kept, 3, 250),
+    }
 
 
 def _failing_at(position: int, error: Exception) -> Projection:
@@ -67,16 +79,61 @@ def test_a_database_error_mid_batch_leaves_neither_rows_nor_checkpoint(
     assert rows() == {}
     with db.reading() as connection:
         assert connection.execute(select(projections.c.position)).scalar() in (None, 0)
-    assert projector.behind() == ["products"]
+    assert "products" in projector.behind()
 
 
-def test_a_failing_event_halts_the_projection_at_it(database: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failing_event_is_retried_then_halts_the_projection_at_it(
+    database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("EVENTSHOP_MAX_ATTEMPTS", "2")
     kept, _gone = seed()
     monkeypatch.setitem(registry.PROJECTIONS, "products", _failing_at(3, ValueError("bad event")))
-    assert projector.catch_up("products", batch_size=10) == 2
+    with pytest.raises(projector.RetryLater):
+        projector.catch_up("products", batch_size=10)
+    first = checkpoint()
+    assert (first.status, first.position, first.error_position, first.attempts) == ("RUNNING", 2, 3, 1)
+    assert projector.catch_up("products", batch_size=10) == 0
     halted = checkpoint()
     assert (halted.status, halted.position, halted.error_position) == ("HALTED", 2, 3)
     assert halted.error == "ValueError: bad event"
     assert rows() == {kept: ("Cup", 100, 2)}
     assert projector.catch_up("products") == 0
-    assert projector.behind() == []
+    assert "products" not in projector.behind()
+    (status,) = [s for s in projector.statuses() if s.name == "products"]
+    assert (status.position, status.head, status.lag, status.status) == (2, 5, 3, "HALTED")
+    assert [s.status for s in projector.statuses() if s.name != "products"] == ["RUNNING"]
+
+
+def test_resume_after_the_fix_reaches_the_head(database: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EVENTSHOP_MAX_ATTEMPTS", "1")
+    kept, _gone = seed()
+    with monkeypatch.context() as patch:
+        patch.setitem(registry.PROJECTIONS, "products", _failing_at(3, ValueError("bad event")))
+        projector.catch_up("products")
+    assert checkpoint().status == "HALTED"
+    projector.resume("products")
+    assert projector.catch_up("products") == 3
+    assert (checkpoint().status, checkpoint().position, checkpoint().error) == ("RUNNING", 5, None)
+    assert rows() == {kept: ("Cup", 250, 3)}
+
+
+def test_skip_steps_over_the_failing_event_and_records_who(
+    database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("EVENTSHOP_MAX_ATTEMPTS", "1")
+    kept, _gone = seed()
+    monkeypatch.setitem(registry.PROJECTIONS, "products", _failing_at(3, ValueError("bad event")))
+    projector.catch_up("products")
+    with pytest.raises(projector.NotHalted):
+        projector.skip("products", 4, by="ops")
+    projector.skip("products", 3, by="ops")
+    assert projector.catch_up("products") == 2
+    assert rows() == {kept: ("Cup", 100, 2)}
+    with db.reading() as connection:
+        (skipped,) = connection.execute(select(projection_skips)).all()
+    assert (skipped.projection, skipped.position, skipped.event_type) == (
+        "products",
+        3,
+        "ProductPriceChanged",
+    )
+    assert (skipped.skipped_by, skipped.error) == ("ops", "ValueError: bad event")

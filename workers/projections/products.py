@@ -8,11 +8,13 @@ from sqlalchemy import Connection, delete, insert, update
 
 from domain.product import ProductCreated, ProductDeleted, ProductPriceChanged, ProductUpdated
 from workers.eventstore import RecordedEvent
+from workers.failpoints import hit
 from workers.projections import Projection
 from workers.schema import products
 
 
 def apply(connection: Connection, recorded: RecordedEvent, event: Any) -> None:
+    hit("project.products", str(recorded.data))
     row = products.c.id == recorded.stream_id
     match event:
         case ProductCreated():
