@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import os
 import shlex
 import sys
@@ -10,6 +11,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.table import Table
 
 from workers import settings
 
@@ -89,6 +91,95 @@ def up(
     console.print(f"database {config.database_url}, broker {config.broker_url}; Ctrl-C stops everything")
     manager.loop()
     sys.exit(manager.returncode)
+
+
+@app.command()
+def verify() -> None:
+    """Check DATABASE_URL against the invariants I1-I5 and I7; exit status 1 on any violation."""
+    from workers.verify import verify as check
+
+    report = check()
+    table = Table("what", "count", title="eventshop verify")
+    for what, count in report.counts.items():
+        table.add_row(what, str(count))
+    console.print(table)
+    for note in report.notes:
+        console.print(f"[yellow]note[/yellow] {note}")
+    for violation in report.violations:
+        console.print(f"[red]violation[/red] {violation}")
+    if not report.ok:
+        console.print(f"[bold red]{len(report.violations)} violation(s)[/bold red]")
+        raise typer.Exit(1)
+    console.print("[bold green]all invariants hold[/bold green]")
+
+
+projections_app = typer.Typer(help="Inspect and steer projections.", no_args_is_help=True)
+app.add_typer(projections_app, name="projections")
+
+
+@projections_app.command("status")
+def projections_status() -> None:
+    """Every projection: position, head, lag, state and error."""
+    from workers import projector
+
+    table = Table("projection", "position", "head", "lag", "state", "attempts", "error", title="projections")
+    for s in projector.statuses():
+        error = f"at {s.error_position}: {s.error}" if s.error else ""
+        state = f"[red]{s.status}[/red]" if s.status == projector.HALTED else s.status
+        table.add_row(s.name, str(s.position), str(s.head), str(s.lag), state, str(s.attempts), error)
+    console.print(table)
+
+
+@projections_app.command("resume")
+def projections_resume(name: str) -> None:
+    """Let a halted projection retry the event it halted at (after the fix is deployed)."""
+    from workers import projector
+
+    _known_projection(name)
+    projector.resume(name)
+    _ring_projector(name)
+    console.print(f"projection {name} resumed")
+
+
+@projections_app.command("skip")
+def projections_skip(
+    name: str,
+    position: Annotated[int, typer.Option(help="The event the projection is halted at.")],
+    by: Annotated[str, typer.Option(help="Who skips it (recorded).")] = getpass.getuser(),
+) -> None:
+    """Step a halted projection over one event; who, what and when are recorded."""
+    from workers import projector
+
+    _known_projection(name)
+    try:
+        projector.skip(name, position, by)
+    except projector.NotHalted as error:
+        console.print(f"[red]{error}[/red]")
+        raise typer.Exit(1) from None
+    _ring_projector(name)
+    console.print(f"projection {name} skipped event {position}; recorded as done by {by}")
+
+
+def _known_projection(name: str) -> None:
+    from workers import registry
+
+    if name not in registry.PROJECTIONS:
+        console.print(f"[red]no projection {name}; known: {', '.join(registry.PROJECTIONS)}[/red]")
+        raise typer.Exit(2)
+
+
+def _ring_projector(name: str) -> None:
+    """Ask a projector to catch up now; if the broker is down, beat will ring within seconds."""
+    from celery import Celery
+
+    from workers.celery_config import PROJECT, celery_config
+
+    client = Celery("eventshop-cli")
+    client.config_from_object(celery_config(settings.load()))
+    try:
+        client.send_task(PROJECT, args=[name], retry_policy={"max_retries": 1})
+    except Exception:
+        console.print("[yellow]could not reach the broker; beat will ring the projector[/yellow]")
 
 
 def main() -> None:

@@ -1,0 +1,107 @@
+"""`eventshop verify` finds each kind of broken invariant, and passes a healthy store."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Callable
+
+import pytest
+from sqlalchemy import Connection, delete, select, update
+
+from tests.integration.helpers import create, record, rename, reprice
+from workers import command_handler, db, projector, registry
+from workers.schema import commands, events, products, projections
+
+
+def healthy() -> tuple[str, str]:
+    first, second = str(uuid.uuid4()), str(uuid.uuid4())
+    for command in (
+        create(first, sku="V-1"),
+        rename(first, "Cup"),
+        reprice(first, 7),
+        create(second, sku="V-2"),
+    ):
+        record(command)
+    command_handler.drain(first)
+    command_handler.drain(second)
+    for name in registry.PROJECTIONS:
+        projector.catch_up(name)
+    return first, second
+
+
+def violations() -> list[str]:
+    from workers.verify import verify
+
+    return verify().violations
+
+
+def test_a_healthy_store_verifies(database: str) -> None:
+    healthy()
+    assert violations() == []
+
+
+def test_verify_on_a_projection_behind_the_head_compares_up_to_its_checkpoint(database: str) -> None:
+    first, _ = healthy()
+    record(rename(first, "Later"))
+    command_handler.drain(first)
+    assert violations() == []
+
+
+def _drop_version_2(connection: Connection, first: str, second: str) -> None:
+    connection.execute(delete(events).where(events.c.stream_id == first, events.c.version == 2))
+
+
+def _tamper_read_table(connection: Connection, first: str, second: str) -> None:
+    connection.execute(update(products).where(products.c.id == first).values(name="Tampered"))
+
+
+def _checkpoint_past_head(connection: Connection, first: str, second: str) -> None:
+    connection.execute(update(projections).where(projections.c.name == "products").values(position=99))
+
+
+def _command_in_two_batches(connection: Connection, first: str, second: str) -> None:
+    command_id = connection.execute(
+        select(events.c.command_id).where(events.c.stream_id == first, events.c.version == 1)
+    ).scalar_one()
+    connection.execute(update(events).where(events.c.stream_id == second).values(command_id=command_id))
+
+
+def _events_of_a_rejected_command(connection: Connection, first: str, second: str) -> None:
+    connection.execute(update(commands).where(commands.c.aggregate_id == second).values(status="REJECTED"))
+
+
+@pytest.mark.parametrize(
+    ("damage", "invariants"),
+    [
+        (_drop_version_2, {"I1", "I3", "I4"}),
+        (_tamper_read_table, {"I4"}),
+        (_checkpoint_past_head, {"I5"}),
+        (_command_in_two_batches, {"I2"}),
+        (_events_of_a_rejected_command, {"I2"}),
+    ],
+)
+def test_verify_reports_each_broken_invariant(
+    database: str, damage: Callable[[Connection, str, str], None], invariants: set[str]
+) -> None:
+    first, second = healthy()
+    with db.writing() as connection:
+        damage(connection, first, second)
+    found = violations()
+    assert {violation.split(":")[0] for violation in found} >= invariants, found
+
+
+def test_the_command_exits_non_zero_on_a_violation(database: str) -> None:
+    first, _ = healthy()
+    env = {**os.environ, "DATABASE_URL": database}
+    command = [sys.executable, "-m", "eventshop", "verify"]
+    good = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+    assert good.returncode == 0, good.stdout + good.stderr
+    assert "all invariants hold" in good.stdout
+    with db.writing() as connection:
+        _tamper_read_table(connection, first, "")
+    bad = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 1
+    assert "I4: table products differs" in bad.stdout

@@ -1,0 +1,173 @@
+"""Checking a live database against the invariants: I1-I5 and I7."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, Table, create_engine, func, select
+
+from workers import db, eventstore, registry
+from workers.projections import InlineProjection, Projection
+from workers.schema import commands, events, metadata, projection_skips, projections
+
+REPLAY_BATCH = 2000
+
+
+@dataclass
+class Report:
+    violations: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.violations
+
+
+@contextmanager
+def _snapshot(url: str | None) -> Iterator[Connection]:
+    """One consistent view of the database: checkpoints and read tables as of one moment."""
+    with db.engine(url).connect() as connection:
+        if db.is_postgres(connection):
+            connection = connection.execution_options(isolation_level="REPEATABLE READ")
+        else:
+            connection = connection.execution_options(readonly=True)
+        with connection.begin():
+            yield connection
+
+
+def verify(url: str | None = None) -> Report:
+    report = Report()
+    with _snapshot(url) as connection:
+        head = eventstore.head(connection)
+        report.counts["events"] = head
+        _streams(connection, report)
+        _command_batches(connection, report)
+        _positions(connection, head, report)
+        _projections(connection, head, report)
+        for status, count in connection.execute(
+            select(commands.c.status, func.count()).group_by(commands.c.status)
+        ):
+            report.counts[f"commands {status}"] = count
+    return report
+
+
+def _streams(connection: Connection, report: Report) -> None:
+    """I1: every stream's versions are exactly 1..n."""
+    broken = connection.execute(
+        select(events.c.stream_id)
+        .group_by(events.c.stream_id)
+        .having(
+            (func.min(events.c.version) != 1)
+            | (func.max(events.c.version) != func.count())
+            | (func.count(func.distinct(events.c.version)) != func.count())
+        )
+    ).scalars()
+    report.violations += [f"I1: stream {stream} has a gap or a duplicate version" for stream in broken]
+
+
+def _command_batches(connection: Connection, report: Report) -> None:
+    """I2: a command's events are one batch: one stream, consecutive versions and positions."""
+    broken = connection.execute(
+        select(events.c.command_id)
+        .where(events.c.command_id.is_not(None))
+        .group_by(events.c.command_id)
+        .having(
+            (func.count(func.distinct(events.c.stream_id)) != 1)
+            | (func.max(events.c.version) - func.min(events.c.version) + 1 != func.count())
+            | (func.max(events.c.position) - func.min(events.c.position) + 1 != func.count())
+        )
+    ).scalars()
+    report.violations += [f"I2: command {command} has more than one batch of events" for command in broken]
+    unsuccessful = connection.execute(
+        select(func.distinct(events.c.command_id))
+        .join(commands, commands.c.id == events.c.command_id)
+        .where(commands.c.status != "SUCCEEDED")
+    ).scalars()
+    report.violations += [f"I2: command {command} has events but did not succeed" for command in unsuccessful]
+
+
+def _positions(connection: Connection, head: int, report: Report) -> None:
+    """I3: positions are 1..head, and within a stream they grow with the version."""
+    count, highest = connection.execute(select(func.count(), func.max(events.c.position))).one()
+    if count != head or (highest or 0) != head:
+        report.violations.append(f"I3: {count} events with positions up to {highest}, but the head is {head}")
+    previous = func.lag(events.c.position).over(partition_by=events.c.stream_id, order_by=events.c.version)
+    ordered = select(events.c.stream_id, events.c.position, previous.label("previous")).subquery()
+    broken = connection.execute(
+        select(ordered.c.stream_id).where(ordered.c.previous > ordered.c.position).distinct()
+    ).scalars()
+    report.violations += [f"I3: stream {stream} has positions out of version order" for stream in broken]
+
+
+def _projections(connection: Connection, head: int, report: Report) -> None:
+    """I4/I5/I7: each read table equals a fresh replay up to its checkpoint; checkpoints <= head."""
+    checkpoints = {row.name: row for row in connection.execute(select(projections))}
+    for name, projection in registry.PROJECTIONS.items():
+        checkpoint = checkpoints.get(name)
+        position = checkpoint.position if checkpoint else 0
+        if position > head:
+            report.violations.append(f"I5: projection {name} is at {position}, past the head {head}")
+        if checkpoint is not None and checkpoint.status == "HALTED":
+            report.notes.append(
+                f"I7: projection {name} is halted at event {checkpoint.error_position}: {checkpoint.error}"
+            )
+        skipped = set(
+            connection.execute(
+                select(projection_skips.c.position).where(projection_skips.c.projection == name)
+            ).scalars()
+        )
+        _compare(connection, projection, position, skipped, report)
+    for inline in registry.INLINE_PROJECTIONS:
+        _compare(connection, inline, head, set(), report)
+
+
+def _compare(
+    connection: Connection,
+    projection: Projection | InlineProjection,
+    upto: int,
+    skipped: set[int],
+    report: Report,
+) -> None:
+    replayed = _replay(connection, projection, upto, skipped)
+    for table in projection.tables:
+        live = _rows(connection, table)
+        if live != replayed[table.name]:
+            missing, extra = len(replayed[table.name] - live), len(live - replayed[table.name])
+            report.violations.append(
+                f"I4: table {table.name} differs from a replay to position {upto}: "
+                f"{missing} rows missing, {extra} extra"
+            )
+
+
+def _replay(
+    connection: Connection, projection: Projection | InlineProjection, upto: int, skipped: set[int]
+) -> dict[str, set[tuple[Any, ...]]]:
+    """The projection's tables rebuilt from scratch in memory from events up to `upto`."""
+    scratch = create_engine("sqlite://")
+    metadata.create_all(scratch, tables=list(projection.tables))
+    with scratch.begin() as memory:
+        position = 0
+        while position < upto:
+            batch = eventstore.read_all(connection, position, min(REPLAY_BATCH, upto - position))
+            if not batch:
+                break
+            for recorded in batch:
+                if recorded.position in skipped:
+                    continue
+                event = registry.decode_event(recorded)
+                if isinstance(projection, InlineProjection):
+                    projection.apply(memory, event)
+                else:
+                    projection.apply(memory, recorded, event)
+            position = batch[-1].position
+        found = {table.name: _rows(memory, table) for table in projection.tables}
+    scratch.dispose()
+    return found
+
+
+def _rows(connection: Connection, table: Table) -> set[tuple[Any, ...]]:
+    return {tuple(row) for row in connection.execute(select(table))}
