@@ -14,6 +14,7 @@ from domain.decider import Decider, Rejected
 from workers import db, eventstore, mailbox, registry, settings
 from workers.codec import from_json
 from workers.eventstore import NewEvent
+from workers.failpoints import hit
 from workers.mailbox import FAILED, REJECTED, SUCCEEDED, Outcome
 
 log = logging.getLogger(__name__)
@@ -64,6 +65,8 @@ def handle_batch(aggregate_id: str, limit: int) -> tuple[int, int]:
         version = history[-1].version if history else 0
         eventstore.append(connection, aggregate_id, decider.stream_type, version, new_events, at)
         mailbox.complete(connection, outcomes, at)
+        hit("handler.before_commit")
+    hit("handler.after_commit")
     return len(rows), len(new_events)
 
 

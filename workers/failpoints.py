@@ -3,8 +3,10 @@
 EVENTSHOP_FAILPOINTS="point=action;point=action", where action is one of
   sleep:SECONDS      pause there (hold a transaction open, widen a race)
   kill               SIGKILL this process there, like `kill -9`
-  raise              raise FailpointError
+  raise              raise FailpointError (an application error)
+  dberror            raise a database OperationalError
   raise-if:TEXT      raise FailpointError when TEXT appears in the detail passed to `hit`
+With EVENTSHOP_FAILPOINTS_ONCE=FOLDER each point fires once across processes (a marker file).
 """
 
 from __future__ import annotations
@@ -13,6 +15,9 @@ import os
 import signal
 import time
 from functools import cache
+from pathlib import Path
+
+from sqlalchemy.exc import OperationalError
 
 
 class FailpointError(Exception):
@@ -25,14 +30,31 @@ def _parse(spec: str) -> dict[str, str]:
     return {point.strip(): action.strip() for point, action in pairs}
 
 
+def _first_time(point: str) -> bool:
+    folder = os.environ.get("EVENTSHOP_FAILPOINTS_ONCE")
+    if not folder:
+        return True
+    try:
+        (Path(folder) / point).touch(exist_ok=False)
+    except FileExistsError:
+        return False
+    return True
+
+
 def hit(point: str, detail: str = "") -> None:
     action = _parse(os.environ.get("EVENTSHOP_FAILPOINTS", "")).get(point)
     if action is None:
         return
     kind, _, argument = action.partition(":")
+    if kind == "raise-if" and argument not in detail:
+        return
+    if not _first_time(point):
+        return
     if kind == "sleep":
         time.sleep(float(argument))
     elif kind == "kill":
         os.kill(os.getpid(), signal.SIGKILL)
-    elif kind == "raise" or (kind == "raise-if" and argument in detail):
+    elif kind == "dberror":
+        raise OperationalError(point, {}, Exception(f"failpoint {point}"))
+    else:
         raise FailpointError(f"failpoint {point}")

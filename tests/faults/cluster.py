@@ -1,0 +1,107 @@
+"""Real processes for the fault tests, each in its own process group so it can be killed alone."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import free_port
+from tests.e2e.client import Client, wait_for
+
+
+class Cluster:
+    """API, workers, projectors and beat on one database and broker, started and killed at will."""
+
+    def __init__(self, database_url: str, broker_url: str, folder: Path, **env: str) -> None:
+        self.folder = folder
+        self.database_url = database_url
+        self.env = {
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "BROKER_URL": broker_url,
+            "EVENTSHOP_DATA_DIR": str(folder),
+            "EVENTSHOP_REDELIVER_AFTER": "1",
+            **env,
+        }
+        self.processes: dict[str, subprocess.Popen[bytes]] = {}
+        self.api: Client | None = None
+
+    def start(self, name: str, command: list[str], **env: str) -> subprocess.Popen[bytes]:
+        with (self.folder / f"{name}.log").open("ab") as log:
+            process = subprocess.Popen(
+                command,
+                env={**self.env, **env},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        self.processes[name] = process
+        return process
+
+    def web(self) -> Client:
+        port = free_port()
+        process = self.start("web", [sys.executable, "-m", "eventshop", "web", "--port", str(port)])
+        self.api = Client(f"http://127.0.0.1:{port}")
+        wait_for(lambda: _answers(self.api, process), 60, "the API")
+        return self.api
+
+    def worker(self, name: str, queue: str = "commands", concurrency: int = 2, **env: str) -> None:
+        command = [sys.executable, "-m", "celery", "-A", "workers", "worker", "-Q", queue]
+        command += ["-n", f"{name}@%h", "-c", str(concurrency), "-l", "INFO"]
+        self.start(name, command, **env)
+
+    def projector(self, name: str = "projector", **env: str) -> None:
+        self.worker(name, "projections", 1, **env)
+
+    def beat(self) -> None:
+        schedule = str(self.folder / "celerybeat-schedule")
+        self.start("beat", [sys.executable, "-m", "celery", "-A", "workers", "beat", "-s", schedule])
+
+    def kill(self, name: str) -> None:
+        """`kill -9` the process and every child it has."""
+        process = self.processes.pop(name)
+        _signal_group(process, signal.SIGKILL)
+        process.wait()
+
+    def stop(self, name: str) -> None:
+        process = self.processes.pop(name)
+        _signal_group(process, signal.SIGTERM)
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            _signal_group(process, signal.SIGKILL)
+            process.wait()
+
+    def stop_all(self) -> None:
+        for name in list(self.processes):
+            self.stop(name)
+
+    def log(self, name: str) -> str:
+        return (self.folder / f"{name}.log").read_text(errors="replace")
+
+    def eventshop(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "eventshop", *args],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+
+def _signal_group(process: subprocess.Popen[bytes], signum: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signum)
+
+
+def _answers(client: Client | None, process: subprocess.Popen[bytes]) -> bool:
+    assert process.poll() is None, "the API exited early"
+    assert client is not None
+    try:
+        return client.request("GET", "/healthz")[0] == 200
+    except OSError:
+        return False
