@@ -49,13 +49,15 @@ class Cluster:
         wait_for(lambda: _answers(self.api, process), 60, "the API")
         return self.api
 
-    def worker(self, name: str, queue: str = "commands", concurrency: int = 2, **env: str) -> None:
+    def worker(
+        self, name: str, queue: str = "commands", concurrency: int = 2, env: dict[str, str] | None = None
+    ) -> None:
         command = [sys.executable, "-m", "celery", "-A", "workers", "worker", "-Q", queue]
         command += ["-n", f"{name}@%h", "-c", str(concurrency), "-l", "INFO"]
-        self.start(name, command, **env)
+        self.start(name, command, **(env or {}))
 
-    def projector(self, name: str = "projector", **env: str) -> None:
-        self.worker(name, "projections", 1, **env)
+    def projector(self, name: str = "projector", env: dict[str, str] | None = None) -> None:
+        self.worker(name, "projections", 1, env)
 
     def beat(self) -> None:
         schedule = str(self.folder / "celerybeat-schedule")
