@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import getpass
+import json
 import os
 import shlex
 import sys
@@ -118,10 +120,16 @@ app.add_typer(projections_app, name="projections")
 
 
 @projections_app.command("status")
-def projections_status() -> None:
+def projections_status(
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per projection.")] = False,
+) -> None:
     """Every projection: position, head, lag, state and error."""
     from workers import projector
 
+    if as_json:
+        for s in projector.statuses():
+            print(json.dumps({**dataclasses.asdict(s), "lag": s.lag}))
+        return
     table = Table("projection", "position", "head", "lag", "state", "attempts", "error", title="projections")
     for s in projector.statuses():
         error = f"at {s.error_position}: {s.error}" if s.error else ""
