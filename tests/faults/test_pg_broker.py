@@ -1,0 +1,108 @@
+"""A lost broker: Redis restarted with no persistence drops every queued doorbell; beat re-rings."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+
+from tests.conftest import free_port
+from tests.e2e.client import wait_for
+from tests.faults.checks import (
+    CREATE,
+    UPDATE,
+    all_terminal,
+    create,
+    event_count,
+    projections_at_head,
+    statuses,
+    verify_green,
+)
+from tests.faults.cluster import Cluster
+
+
+class RedisServer:
+    """A Redis of the test's own, so restarting it disturbs nobody else."""
+
+    def __init__(self, folder: Path) -> None:
+        self.port, self.folder = free_port(), folder
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        binary = shutil.which("redis-server")
+        assert binary, "redis-server is needed for this test"
+        command = [
+            binary,
+            "--port",
+            str(self.port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ]
+        self.process = subprocess.Popen(command, cwd=self.folder, stdout=subprocess.DEVNULL)
+        wait_for(lambda: self._pong(), 30, "redis-server to answer")
+
+    def kill(self) -> None:
+        assert self.process is not None
+        self.process.kill()
+        self.process.wait()
+
+    def _pong(self) -> bool:
+        try:
+            return bool(redis.Redis(port=self.port, socket_connect_timeout=1).ping())
+        except redis.ConnectionError:
+            return False
+
+
+@pytest.fixture
+def own_redis(tmp_path: Path) -> Iterator[RedisServer]:
+    server = RedisServer(tmp_path)
+    server.start()
+    yield server
+    server.kill()
+
+
+def test_a_redis_restart_that_drops_queued_commands_loses_nothing(
+    cluster: Cluster, own_redis: RedisServer
+) -> None:
+    cluster.env["BROKER_URL"] = own_redis.url
+    api = cluster.web()
+    cluster.beat()
+    products = [create(api, f"RESTART-{n}-{uuid.uuid4().hex[:6].upper()}")["aggregateId"] for n in range(10)]
+    for product_id in products:
+        for k in range(2):
+            api.data(UPDATE, input={"id": product_id, "name": f"Renamed {k}"})
+    queued = redis.Redis.from_url(own_redis.url).llen("commands")
+    assert queued >= 30, queued
+
+    own_redis.kill()
+    started = time.monotonic()
+    body = api.gql(CREATE, input={"sku": "DOWN-2", "name": "Down", "price": {"amount": 1, "currency": "EUR"}})
+    assert time.monotonic() - started < 10
+    assert body["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE"
+
+    own_redis.start()
+    assert redis.Redis.from_url(own_redis.url).llen("commands") == 0
+    cluster.worker("worker")
+    cluster.projector()
+    all_terminal(cluster, timeout=60)
+    projections_at_head(cluster, timeout=60)
+    assert statuses(cluster.database_url) == {"SUCCEEDED": 30}
+    assert event_count(cluster.database_url) == 30
+    for product_id in products:
+        product = api.product(product_id)
+        assert product is not None and (product["version"], product["name"]) == (3, "Renamed 1")
+    verify_green(cluster)
