@@ -35,6 +35,9 @@ async def error_coercer(exception: Exception, error: dict[str, Any]) -> dict[str
     if isinstance(original, ClientError):
         error["message"] = str(original)
         error["extensions"] = {"code": original.code}
+    elif isinstance(original or exception, RecursionError):
+        error["message"] = "the query is too deeply nested or too complex"
+        error["extensions"] = {"code": "QUERY_TOO_COMPLEX"}
     elif isinstance(exception, CoercionError):
         error["extensions"] = {"code": "BAD_USER_INPUT"}
     elif isinstance(exception, TartifletteError) and original is None:

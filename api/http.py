@@ -6,9 +6,11 @@ import json
 from typing import Any
 
 from aiohttp import web
+from aiohttp.web_protocol import RequestPayloadError
 from tartiflette import Engine
 
 from api import engine as engines
+from api import source
 from api.doorbell import Doorbell
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
@@ -45,7 +47,11 @@ async def _params(request: web.Request) -> dict[str, Any]:
         return params
     if request.content_type != JSON:
         raise RequestError(415, "Content-Type must be application/json")
-    body = _loads(await request.read(), "body")
+    try:
+        raw = await request.read()
+    except RequestPayloadError:
+        raise RequestError(400, "the body could not be read (does it match its Content-Encoding?)") from None
+    body = _loads(raw, "body")
     if not isinstance(body, dict):
         raise RequestError(400, "the body must be a JSON object")
     return body
@@ -53,9 +59,13 @@ async def _params(request: web.Request) -> dict[str, Any]:
 
 def _loads(raw: str | bytes, what: str) -> Any:
     try:
-        return json.loads(raw)
+        value = json.loads(raw)
+        json.dumps(value, ensure_ascii=False).encode()
+    except UnicodeError:
+        raise RequestError(400, f"the {what} holds text that is not valid Unicode") from None
     except (ValueError, RecursionError):
         raise RequestError(400, f"the {what} is not valid JSON") from None
+    return value
 
 
 def _check(params: dict[str, Any]) -> tuple[str, str | None, dict[str, Any] | None]:
@@ -66,7 +76,10 @@ def _check(params: dict[str, Any]) -> tuple[str, str | None, dict[str, Any] | No
         raise RequestError(400, "operationName must be a string")
     if variables is not None and not isinstance(variables, dict):
         raise RequestError(400, "variables must be a JSON object")
-    return query, name, variables
+    try:
+        return source.prepare(query), name, variables
+    except source.SourceError as error:
+        raise RequestError(400, str(error)) from None
 
 
 def _operation_type(document: Any, name: str | None) -> str | None:

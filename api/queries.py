@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import uuid
 from typing import Any
 
 from sqlalchemy import Row, func, select
@@ -12,7 +13,16 @@ from api.errors import UserInputError
 from workers import db, eventstore
 from workers.schema import commands, products
 
-PAGE_MAX = 100
+PAGE_DEFAULT, PAGE_MAX = 20, 100
+POSITION_LIMIT = 2**63
+
+
+def _uuid(value: str) -> str | None:
+    """`value` as a canonical UUID, or None: every id this API gives out is one."""
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        return None
 
 
 def _product(row: Row[Any]) -> dict[str, Any]:
@@ -35,7 +45,7 @@ def encode_cursor(position: int) -> str:
 def decode_cursor(cursor: str) -> int:
     try:
         kind, _, position = base64.urlsafe_b64decode(cursor.encode()).decode().partition(":")
-        if kind == "product" and position.isdigit():
+        if kind == "product" and position.isdigit() and int(position) < POSITION_LIMIT:
             return int(position)
     except (binascii.Error, UnicodeError, ValueError):
         pass
@@ -43,13 +53,17 @@ def decode_cursor(cursor: str) -> int:
 
 
 def product(product_id: str) -> dict[str, Any] | None:
+    key = _uuid(product_id)
+    if key is None:
+        return None
     with db.reading() as connection:
-        row = connection.execute(select(products).where(products.c.id == product_id)).first()
+        row = connection.execute(select(products).where(products.c.id == key)).first()
     return None if row is None else _product(row)
 
 
-def product_page(first: int, after: str | None) -> dict[str, Any]:
+def product_page(first: int | None, after: str | None) -> dict[str, Any]:
     """A page of products in creation order; cursors stay valid whatever is created or deleted."""
+    first = PAGE_DEFAULT if first is None else first
     if not 0 <= first <= PAGE_MAX:
         raise UserInputError(f"first must be between 0 and {PAGE_MAX}")
     start = decode_cursor(after) if after else 0
@@ -70,8 +84,11 @@ def product_page(first: int, after: str | None) -> dict[str, Any]:
 
 
 def command(command_id: str) -> dict[str, Any] | None:
+    key = _uuid(command_id)
+    if key is None:
+        return None
     with db.reading() as connection:
-        row = connection.execute(select(commands).where(commands.c.id == command_id)).first()
+        row = connection.execute(select(commands).where(commands.c.id == key)).first()
     if row is None:
         return None
     return {
@@ -86,8 +103,11 @@ def command(command_id: str) -> dict[str, Any] | None:
 
 
 def history(stream_id: str) -> list[dict[str, Any]]:
+    key = _uuid(stream_id)
+    if key is None:
+        return []
     with db.reading() as connection:
-        stream = eventstore.read_stream(connection, stream_id)
+        stream = eventstore.read_stream(connection, key)
     return [
         {
             "streamId": event.stream_id,

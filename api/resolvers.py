@@ -32,7 +32,7 @@ async def product(_parent: Any, args: Args, _ctx: Any, _info: Any) -> Any:
 
 @Resolver("Query.products", schema_name=SCHEMA_NAME)
 async def products(_parent: Any, args: Args, _ctx: Any, _info: Any) -> Any:
-    return await asyncio.to_thread(queries.product_page, args["first"], args.get("after"))
+    return await asyncio.to_thread(queries.product_page, args.get("first"), args.get("after"))
 
 
 @Resolver("Query.command", schema_name=SCHEMA_NAME)

@@ -133,12 +133,16 @@ def sku_problem(sku: str) -> str | None:
 def name_problem(name: str) -> str | None:
     if not 1 <= len(name.strip()) <= NAME_MAX:
         return f"name must be 1-{NAME_MAX} characters after trimming"
+    if "\x00" in name:
+        return "name must not contain NUL characters"
     return None
 
 
 def description_problem(description: str) -> str | None:
     if len(description) > DESCRIPTION_MAX:
         return f"description must be at most {DESCRIPTION_MAX} characters"
+    if "\x00" in description:
+        return "description must not contain NUL characters"
     return None
 
 

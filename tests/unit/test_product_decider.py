@@ -27,7 +27,9 @@ from domain.product import (
     UpdateProduct,
     decide,
     decider,
+    description_problem,
     evolve,
+    name_problem,
     problems,
     sku_problem,
 )
@@ -551,3 +553,8 @@ def test_decider_lists_every_command_and_event() -> None:
     assert set(decider.commands) == {CreateProduct, UpdateProduct, ChangeProductPrice, DeleteProduct}
     assert set(decider.events) == {ProductCreated, ProductUpdated, ProductPriceChanged, ProductDeleted}
     assert decider.problems is problems
+
+
+def test_nul_characters_are_refused_in_names_and_descriptions() -> None:
+    assert name_problem("a\x00b") == "name must not contain NUL characters"
+    assert description_problem("a\x00") == "description must not contain NUL characters"
