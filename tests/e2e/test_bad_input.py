@@ -12,6 +12,8 @@ import base64
 import gzip
 import json
 import os
+import subprocess
+import sys
 import urllib.parse
 import zlib
 from collections.abc import Callable, Iterator
@@ -22,10 +24,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis_graphql import Mode, mutations, queries
+from sqlalchemy import select
 
 import api
 from tests.conftest import free_port
 from tests.e2e.client import Client, running_system, wait_for
+from workers import db
+from workers.schema import commands
 
 # DateTime is built into Tartiflette, so the SDL files leave it out; graphql-core needs it declared.
 SDL = "scalar DateTime\n" + "\n".join(
@@ -372,3 +377,26 @@ def test_lone_surrogates_neither_fail_nor_stop_the_projector(own_system: Client)
 
 def test_the_server_still_answers(system: Client) -> None:
     still_answers(system)
+
+
+def test_the_invariants_hold_afterwards(system: Client, system_database: str) -> None:
+    """Whatever the fuzzing recorded ends terminal, and `eventshop verify` finds nothing wrong."""
+    env = {**os.environ, "DATABASE_URL": system_database}
+
+    def settled() -> bool:
+        with db.reading(system_database) as connection:
+            pending = connection.execute(select(commands.c.id).where(commands.c.status == "PENDING")).first()
+        lines = subprocess.run(
+            [sys.executable, "-m", "eventshop", "projections", "status", "--json"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        ).stdout.splitlines()
+        return pending is None and all(json.loads(line)["lag"] == 0 for line in lines)
+
+    wait_for(settled, 120, "every command to end and every projection to reach the head")
+    result = subprocess.run(
+        [sys.executable, "-m", "eventshop", "verify"], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
