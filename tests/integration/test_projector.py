@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 import uuid
 from typing import Any
 
@@ -137,3 +141,31 @@ def test_skip_steps_over_the_failing_event_and_records_who(
         "ProductPriceChanged",
     )
     assert (skipped.skipped_by, skipped.error) == ("ops", "ValueError: bad event")
+
+
+def test_the_projections_command_shows_skips_and_refuses_a_wrong_position(
+    database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("EVENTSHOP_MAX_ATTEMPTS", "1")
+    seed()
+    monkeypatch.setitem(registry.PROJECTIONS, "products", _failing_at(3, ValueError("bad event")))
+    projector.catch_up("products")
+    env = {**os.environ, "DATABASE_URL": database, "BROKER_URL": "redis://127.0.0.1:1/0"}
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "eventshop", "projections", *args]
+        return subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+
+    (products_status,) = [json.loads(line) for line in cli("status", "--json").stdout.splitlines()][:1]
+    assert (products_status["name"], products_status["status"], products_status["error_position"]) == (
+        "products",
+        "HALTED",
+        3,
+    )
+    assert cli("skip", "products", "--position", "2").returncode == 1
+    assert cli("skip", "nope", "--position", "3").returncode == 2
+    done = cli("skip", "products", "--position", "3", "--by", "alice")
+    assert done.returncode == 0, done.stdout + done.stderr
+    with db.reading() as connection:
+        assert connection.execute(select(projection_skips.c.skipped_by)).scalars().all() == ["alice"]
+    assert checkpoint().status == "RUNNING"
