@@ -8,16 +8,8 @@ from typing import Any
 import pytest
 
 from tests.e2e.client import Client, wait_for
+from tests.e2e.documents import CREATE, DELETE, HISTORY, PRICE, UPDATE
 
-CREATE = """mutation($input: CreateProductInput!) {
-  createProduct(input: $input) { commandId aggregateId status } }"""
-UPDATE = """mutation($input: UpdateProductInput!) {
-  updateProduct(input: $input) { commandId aggregateId status } }"""
-PRICE = """mutation($input: ChangeProductPriceInput!) {
-  changeProductPrice(input: $input) { commandId aggregateId status } }"""
-DELETE = """mutation($input: DeleteProductInput!) {
-  deleteProduct(input: $input) { commandId aggregateId status } }"""
-HISTORY = "query($id: ID!) { productHistory(id: $id) { streamId version type data recordedAt } }"
 PAGE = """query($after: String) { products(first: 100, after: $after) {
   totalCount edges { cursor node { id version } } pageInfo { hasNextPage endCursor } } }"""
 

@@ -7,16 +7,10 @@ from typing import Any
 from sqlalchemy import func, select
 
 from tests.e2e.client import Client, wait_for
+from tests.e2e.documents import CREATE
 from tests.faults.cluster import Cluster
 from workers import db, registry
 from workers.schema import commands, event_head, events, projections
-
-CREATE = """mutation($input: CreateProductInput!) {
-  createProduct(input: $input) { commandId aggregateId status } }"""
-PRICE = """mutation($input: ChangeProductPriceInput!) {
-  changeProductPrice(input: $input) { commandId aggregateId status } }"""
-UPDATE = """mutation($input: UpdateProductInput!) {
-  updateProduct(input: $input) { commandId aggregateId status } }"""
 
 
 def create(api: Client, sku: str, name: str = "Fault", amount: int = 100) -> dict[str, Any]:

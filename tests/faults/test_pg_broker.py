@@ -14,9 +14,8 @@ import redis
 
 from tests.conftest import free_port
 from tests.e2e.client import wait_for
+from tests.e2e.documents import CREATE, UPDATE
 from tests.faults.checks import (
-    CREATE,
-    UPDATE,
     all_terminal,
     create,
     event_count,

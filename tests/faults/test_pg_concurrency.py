@@ -9,7 +9,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from tests.faults.checks import PRICE, all_terminal, create, projections_at_head, verify_green
+from tests.e2e.documents import PRICE
+from tests.faults.checks import all_terminal, create, projections_at_head, verify_green
 from tests.faults.cluster import Cluster
 from workers import db
 from workers.schema import commands

@@ -7,8 +7,8 @@ import uuid
 from pathlib import Path
 
 from tests.e2e.client import wait_for
+from tests.e2e.documents import UPDATE
 from tests.faults.checks import (
-    UPDATE,
     all_terminal,
     create,
     event_count,

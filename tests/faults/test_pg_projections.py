@@ -14,7 +14,8 @@ import pytest
 
 from domain.product import Money, ProductCreated
 from tests.e2e.client import wait_for
-from tests.faults.checks import PRICE, all_terminal, create, event_count, projections_at_head, verify_green
+from tests.e2e.documents import PRICE
+from tests.faults.checks import all_terminal, create, event_count, projections_at_head, verify_green
 from tests.faults.cluster import Cluster
 from workers import db, eventstore, registry
 

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from tests.conftest import free_port
 from tests.e2e.client import Client, running_system, wait_for
-from tests.faults.checks import CREATE, PRICE
+from tests.e2e.documents import CREATE, PRICE
 from workers import db
 from workers.schema import commands
 
