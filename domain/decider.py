@@ -24,6 +24,7 @@ class Decider(Generic[S]):
     problems: Callable[[Any], list[str]]
     commands: tuple[type, ...]
     events: tuple[Any, ...]
+    state_version: int = 1  # raise when the state's shape changes: older snapshots are then ignored
 
     def fold(self, events: Sequence[Any], state: S | None = None) -> S:
         """The state after `events`, starting from `state` or the initial state."""

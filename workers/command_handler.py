@@ -11,7 +11,7 @@ from sqlalchemy import Connection, Row
 from sqlalchemy.exc import DBAPIError
 
 from domain.decider import Decider, Rejected
-from workers import db, eventstore, mailbox, registry, settings
+from workers import db, eventstore, mailbox, registry, settings, snapshots
 from workers.codec import from_json
 from workers.eventstore import NewEvent
 from workers.failpoints import hit
@@ -53,8 +53,7 @@ def handle_batch(aggregate_id: str, limit: int) -> tuple[int, int]:
         if not rows:
             return 0, 0
         decider = registry.DECIDERS[rows[0].aggregate_type]
-        history = eventstore.read_stream(connection, aggregate_id)
-        state = decider.fold([registry.decode_event(event) for event in history])
+        state, version, since = snapshots.load(connection, decider, aggregate_id)
         outcomes: list[Outcome] = []
         new_events: list[NewEvent] = []
         for row in rows:
@@ -62,8 +61,8 @@ def handle_batch(aggregate_id: str, limit: int) -> tuple[int, int]:
             outcomes.append(outcome)
             new_events += [registry.encode_event(event, _metadata(row)) for event in events]
         at = now()
-        version = history[-1].version if history else 0
         eventstore.append(connection, aggregate_id, decider.stream_type, version, new_events, at)
+        snapshots.save_if_due(connection, decider, aggregate_id, state, version + len(new_events), since)
         mailbox.complete(connection, outcomes, at)
         hit("handler.before_commit")
     hit("handler.after_commit")

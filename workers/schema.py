@@ -128,6 +128,17 @@ products = Table(
     Column("created_position", Position, nullable=False, unique=True),
 )
 
+# An aggregate's state at a version, so loading it reads only the events after that version.
+snapshots = Table(
+    "snapshots",
+    metadata,
+    Column("stream_id", String(64), primary_key=True),
+    Column("version", Integer, nullable=False),
+    Column("schema_version", Integer, nullable=False),
+    Column("state", Document, nullable=False),
+    Column("taken_at", UTCDateTime, nullable=False),
+)
+
 product_prices = Table(
     "product_prices",
     metadata,

@@ -10,8 +10,9 @@ from typing import Any
 from sqlalchemy import Connection, Table, create_engine, func, select
 
 from workers import db, eventstore, registry
+from workers.codec import to_json
 from workers.projections import InlineProjection, Projection
-from workers.schema import commands, events, metadata, projection_skips, projections
+from workers.schema import commands, events, metadata, projection_skips, projections, snapshots
 
 REPLAY_BATCH = 2000
 
@@ -48,6 +49,7 @@ def verify(url: str | None = None) -> Report:
         _command_batches(connection, report)
         _positions(connection, head, report)
         _projections(connection, head, report)
+        _snapshots(connection, report)
         for status, count in connection.execute(
             select(commands.c.status, func.count()).group_by(commands.c.status)
         ):
@@ -123,6 +125,16 @@ def _projections(connection: Connection, head: int, report: Report) -> None:
         _compare(connection, projection, position, skipped, report)
     for inline in registry.INLINE_PROJECTIONS:
         _compare(connection, inline, head, set(), report)
+
+
+def _snapshots(connection: Connection, report: Report) -> None:
+    """I4 for snapshots: each equals a fold of its stream up to its version."""
+    for row in connection.execute(select(snapshots)):
+        decider = registry.DECIDERS[eventstore.read_stream(connection, row.stream_id)[0].stream_type]
+        history = [e for e in eventstore.read_stream(connection, row.stream_id) if e.version <= row.version]
+        state = decider.fold([registry.decode_event(event) for event in history])
+        if row.schema_version == decider.state_version and to_json(state) != row.state:
+            report.violations.append(f"I4: the snapshot of {row.stream_id} differs from a replay")
 
 
 def _compare(

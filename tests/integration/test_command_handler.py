@@ -8,12 +8,14 @@ import uuid
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.exc import OperationalError
 
+from domain import product
 from tests.integration.helpers import create, delete, outcome, record, rename, reprice
-from workers import command_handler, db, eventstore, mailbox
-from workers.schema import commands, events, sku_claims
+from workers import command_handler, db, eventstore, mailbox, registry
+from workers.schema import commands, events, sku_claims, snapshots
+from workers.snapshots import load as load_snapshot
 
 
 def history(product_id: str) -> list[eventstore.RecordedEvent]:
@@ -166,3 +168,44 @@ def test_database_errors_are_retried_then_end_failed(database: str, monkeypatch:
             command_handler.drain(product_id)
     assert outcome(command_id) == ("FAILED", "could not be handled after 3 attempts")
     assert history(product_id) == []
+
+
+def test_snapshots_are_taken_and_loading_from_one_gives_the_full_replay(
+    database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("EVENTSHOP_COMMAND_BATCH", "40")
+    product_id = str(uuid.uuid4())
+    record(create(product_id))
+    for n in range(249):
+        record(reprice(product_id, 1000 + n))
+    command_handler.drain(product_id)
+    with db.reading() as connection:
+        snapshot = connection.execute(select(snapshots)).one()
+        state, version, since = load_snapshot(connection, product.decider, product_id)
+        full = product.decider.fold(
+            [registry.decode_event(e) for e in eventstore.read_stream(connection, product_id)]
+        )
+    assert snapshot.version >= 200 and since == snapshot.version
+    assert (state, version) == (full, 250)
+    assert state.price.amount == 1248
+    record(reprice(product_id, 7))
+    command_handler.drain(product_id)
+    assert [e.version for e in history(product_id)][-1] == 251
+
+
+def test_a_snapshot_of_another_state_version_is_ignored(database: str) -> None:
+    product_id = str(uuid.uuid4())
+    record(create(product_id))
+    command_handler.drain(product_id)
+    with db.writing() as connection:
+        connection.execute(
+            insert(snapshots).values(
+                stream_id=product_id,
+                version=1,
+                schema_version=product.decider.state_version + 1,
+                state={"garbage": True},
+                taken_at=datetime.now(UTC),
+            )
+        )
+        state, version, since = load_snapshot(connection, product.decider, product_id)
+    assert (state.name, version, since) == ("Mug", 1, 0)

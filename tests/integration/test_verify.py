@@ -7,13 +7,14 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import Connection, delete, select, update
+from sqlalchemy import Connection, delete, insert, select, update
 
 from tests.integration.helpers import create, record, rename, reprice
 from workers import command_handler, db, projector, registry
-from workers.schema import commands, events, products, projections
+from workers.schema import commands, events, products, projections, snapshots
 
 
 def healthy() -> tuple[str, str]:
@@ -73,6 +74,22 @@ def _events_of_a_rejected_command(connection: Connection, first: str, second: st
     connection.execute(update(commands).where(commands.c.aggregate_id == second).values(status="REJECTED"))
 
 
+def _wrong_snapshot(connection: Connection, first: str, second: str) -> None:
+    state = {
+        "exists": True,
+        "deleted": False,
+        "sku": "V-1",
+        "name": "Wrong",
+        "description": "",
+        "price": {"amount": 7, "currency": "EUR"},
+    }
+    connection.execute(
+        insert(snapshots).values(
+            stream_id=first, version=3, schema_version=1, state=state, taken_at=datetime.now(UTC)
+        )
+    )
+
+
 @pytest.mark.parametrize(
     ("damage", "invariants"),
     [
@@ -81,6 +98,7 @@ def _events_of_a_rejected_command(connection: Connection, first: str, second: st
         (_checkpoint_past_head, {"I5"}),
         (_command_in_two_batches, {"I2"}),
         (_events_of_a_rejected_command, {"I2"}),
+        (_wrong_snapshot, {"I4"}),
     ],
 )
 def test_verify_reports_each_broken_invariant(
