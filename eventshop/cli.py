@@ -149,6 +149,17 @@ def projections_resume(name: str) -> None:
     console.print(f"projection {name} resumed")
 
 
+@projections_app.command("rebuild")
+def projections_rebuild(name: str) -> None:
+    """Empty a projection's tables and replay every event into them."""
+    from workers import projector
+
+    _known_projection(name)
+    projector.reset(name)
+    _ring_projector(name)
+    console.print(f"projection {name} is rebuilding from the first event")
+
+
 @projections_app.command("skip")
 def projections_skip(
     name: str,

@@ -90,6 +90,19 @@ def _count_failure(name: str, poison: PoisonEvent) -> bool:
     return halted
 
 
+def reset(name: str) -> None:
+    """Empty the projection's tables and rewind it to the start, to rebuild it from every event.
+
+    Skips recorded for it no longer apply: the rebuild replays every event.
+    """
+    with db.writing() as connection:
+        _lock_checkpoint(connection, name)
+        for table in registry.PROJECTIONS[name].tables:
+            connection.execute(table.delete())
+        connection.execute(projection_skips.delete().where(projection_skips.c.projection == name))
+        _save(connection, name, position=0, status=RUNNING, error=None, error_position=None, attempts=0)
+
+
 def resume(name: str) -> None:
     """Let a halted projection try its failing event again."""
     with db.writing() as connection:

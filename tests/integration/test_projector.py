@@ -10,7 +10,7 @@ import uuid
 from typing import Any
 
 import pytest
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, select, update
 from sqlalchemy.exc import OperationalError
 
 from tests.integration.helpers import create, delete, record, rename, reprice
@@ -169,3 +169,15 @@ def test_the_projections_command_shows_skips_and_refuses_a_wrong_position(
     with db.reading() as connection:
         assert connection.execute(select(projection_skips.c.skipped_by)).scalars().all() == ["alice"]
     assert checkpoint().status == "RUNNING"
+
+
+def test_a_rebuild_replays_every_event_into_empty_tables(database: str) -> None:
+    kept, _gone = seed()
+    projector.catch_up("products")
+    with db.writing() as connection:
+        connection.execute(update(products).values(name="Stale"))
+    projector.reset("products")
+    assert rows() == {}
+    assert (checkpoint().position, checkpoint().status) == (0, "RUNNING")
+    assert projector.catch_up("products") == 5
+    assert rows() == {kept: ("Cup", 250, 3)}
