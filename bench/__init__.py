@@ -1,0 +1,1 @@
+"""eventshop's benchmark suite: `python -m bench` (see the README's Performance section)."""

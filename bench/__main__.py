@@ -1,0 +1,76 @@
+"""`python -m bench`: run every scenario and baseline, print the table, write JSON and a PNG chart."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from bench import baselines, scenarios
+from bench.load import Mix
+from bench.report import environment, write
+from bench.stack import Stack
+
+app = typer.Typer(add_completion=False)
+
+
+@app.command()
+def main(
+    sqlite: Annotated[
+        bool, typer.Option("--sqlite", help="SQLite + folder broker instead of PostgreSQL + Redis.")
+    ] = False,
+    quick: Annotated[
+        bool, typer.Option(help="Short runs and small data: a smoke test, not figures.")
+    ] = False,
+    big: Annotated[bool, typer.Option(help="Rebuild from 1,000,000 events instead of 100,000.")] = False,
+    out: Annotated[Path, typer.Option(help="Folder for results.json, results.png and logs.")] = Path(
+        "bench-results"
+    ),
+) -> None:
+    """Benchmark eventshop against PostgreSQL + Redis (DATABASE_URL, BROKER_URL) or SQLite."""
+    duration = 3.0 if quick else 10.0
+    stack = Stack(out.resolve() / "run", sqlite)
+    results: dict[str, Any] = {
+        "environment": environment("SQLite + folder broker" if sqlite else "PostgreSQL + Redis")
+    }
+    try:
+        stack.fresh_database()
+        url = stack.start_system(port=18_765)
+        products = scenarios.seed_products(url, 100 if quick else 500)
+        e2e: dict[str, Any] = {}
+        for rate in (100, 200) if quick else (100, 200, 400):
+            e2e[f"uniform {rate}/s"] = scenarios.end_to_end(
+                url, Mix(products), rate=rate, clients=0, duration=duration
+            )
+        e2e["uniform saturation"] = scenarios.end_to_end(
+            url, Mix(products), rate=None, clients=64, duration=duration
+        )
+        e2e["hot 200/s"] = scenarios.end_to_end(
+            url, Mix(products, hot=True), rate=200, clients=0, duration=duration
+        )
+        e2e["hot saturation"] = scenarios.end_to_end(
+            url, Mix(products, hot=True), rate=None, clients=64, duration=duration
+        )
+        results["e2e"] = e2e
+        results["queries"] = scenarios.queries(url, products[-1], duration / 2)
+        stack.stop_all()
+        base = baselines.celery_noop(stack, 500 if quick else 3000)
+        base.update(baselines.primary_key_select(products[-1], 200 if quick else 2000))
+        base.update(baselines.tartiflette_in_process(200 if quick else 2000))
+        stack.fresh_database()
+        base.update(baselines.raw_inserts(20_000 if quick else 100_000, 300 if quick else 2000))
+        results["baselines"] = base
+        storage = scenarios.append(300 if quick else 2000, 1)
+        storage.update(scenarios.append(100 if quick else 500, 10))
+        storage.update(scenarios.aggregate_load((10, 1000, 10000), 10 if quick else 50))
+        storage.update(scenarios.rebuild(20_000 if quick else (1_000_000 if big else 100_000)))
+        results["storage"] = storage
+    finally:
+        stack.stop_all()
+        stack.drop_databases()
+    write(results, out)
+
+
+if __name__ == "__main__":
+    app()

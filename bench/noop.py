@@ -1,0 +1,26 @@
+"""The baseline Celery app: one no-op task, on the same broker and worker settings as eventshop."""
+
+from __future__ import annotations
+
+import os
+
+from celery import Celery
+
+from workers import settings
+from workers.celery_config import celery_config
+
+app = Celery("eventshop-bench")
+app.config_from_object(
+    {
+        **celery_config(settings.load()),
+        "task_ignore_result": False,
+        "result_backend": os.environ["BENCH_RESULT_BACKEND"],
+        "task_routes": {"bench.noop": {"queue": "bench"}},
+        "beat_schedule": {},
+    }
+)
+
+
+@app.task(name="bench.noop")
+def noop() -> None:
+    """Does nothing: the round trip is the measure."""

@@ -1,0 +1,230 @@
+"""The scenarios: end to end, queries, append, aggregate load and rebuild."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import multiprocessing
+import resource
+import time
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import insert, update
+
+from bench.load import (
+    CREATE,
+    Mix,
+    Observer,
+    Sample,
+    closed_loop,
+    completions,
+    open_loop,
+    pending,
+    read_model_latencies,
+)
+from bench.measure import median, percentile, timings
+from domain.product import Money, ProductCreated, ProductPriceChanged, decider
+from workers import command_handler, db, eventstore, mailbox, projector, registry, snapshots
+from workers.codec import to_json
+from workers.schema import event_head, events
+
+
+def seed_products(url: str, count: int) -> list[str]:
+    """Create `count` products through the API (closed loop), and wait until they are readable."""
+
+    def make() -> tuple[str, dict[str, Any]]:
+        sku = f"SEED-{uuid.uuid4().hex[:12].upper()}"
+        return CREATE, {"i": {"sku": sku, "name": "Seed", "price": {"amount": 100, "currency": "EUR"}}}
+
+    samples: list[Sample] = []
+    while len([s for s in samples if s.ok]) < count:
+        samples += asyncio.run(closed_loop(url, make, 16, 1.0))
+    ids = {s.command_id for s in samples if s.ok and s.command_id}
+    _drain(ids)
+    with db.reading() as connection:
+        from workers.schema import commands
+
+        rows = connection.execute(commands.select().where(commands.c.id.in_(ids))).all()
+    return [row.aggregate_id for row in rows][:count]
+
+
+def _drain(ids: set[str], timeout: float = 300) -> None:
+    deadline = time.monotonic() + timeout
+    while pending(ids) and time.monotonic() < deadline:
+        time.sleep(0.1)
+
+
+def end_to_end(url: str, mix: Mix, *, rate: float | None, clients: int, duration: float) -> dict[str, Any]:
+    """Offered load (open loop at `rate`) or saturation (closed loop of `clients`) through HTTP."""
+    observer = Observer()
+    observer.start()
+    started = time.time()
+    if rate is None:
+        samples = asyncio.run(closed_loop(url, mix, clients, duration))
+    else:
+        samples = asyncio.run(open_loop(url, mix, rate, duration))
+    sent = max(s.acked for s in samples) - min(s.started for s in samples)
+    ids = {s.command_id for s in samples if s.ok and s.command_id}
+    _drain(ids)
+    projector_head = time.monotonic() + 60
+    while time.monotonic() < projector_head and projector.behind():
+        time.sleep(0.05)
+    time.sleep(0.1)
+    observer.stop.set()
+    observer.join()
+    done = completions(ids)
+    latencies = read_model_latencies(samples, observer)
+    span = (done[-1] - started) if done else float("nan")
+    return {
+        "offered_per_s": rate,
+        "clients": clients if rate is None else None,
+        "accepted_per_s": len(ids) / sent,
+        "rejected_requests": len([s for s in samples if not s.ok]),
+        "completed_per_s": len(done) / span,
+        "latency_p50_ms": percentile(latencies, 50) * 1000,
+        "latency_p95_ms": percentile(latencies, 95) * 1000,
+        "latency_p99_ms": percentile(latencies, 99) * 1000,
+        "latencies_ms": [latency * 1000 for latency in latencies],
+        "completed_at": [t - started for t in done],
+    }
+
+
+def queries(url: str, product_id: str, duration: float) -> dict[str, float]:
+    """`product(id)` and `products(first: 20)` over HTTP, 8 clients each."""
+    found: dict[str, float] = {}
+    documents = {
+        "product": (
+            "query($id: ID!) { product(id: $id) { id sku name price { amount currency } version } }",
+            {"id": product_id},
+        ),
+        "products": ("{ products(first: 20) { edges { node { id name } } pageInfo { endCursor } } }", {}),
+    }
+    for name, request in documents.items():
+        samples = asyncio.run(closed_loop(url, functools.partial(_same, request), 8, duration))
+        times = [s.acked - s.started for s in samples if s.ok]
+        found[f"{name}_per_s"] = len(times) / duration
+        found[f"{name}_p50_ms"] = percentile(times, 50) * 1000
+        found[f"{name}_p99_ms"] = percentile(times, 99) * 1000
+    return found
+
+
+def _same(request: tuple[str, dict[str, Any]]) -> tuple[str, dict[str, Any]]:
+    return request
+
+
+def _created(product_id: str, n: int) -> ProductCreated:
+    return ProductCreated(
+        product_id, f"A-{uuid.uuid4().hex[:12].upper()}", "Bench", "", Money(1, "EUR"), _now()
+    )
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def append(transactions: int, batch: int) -> dict[str, float]:
+    """Events a second through `eventstore.append`, `batch` events per transaction, new streams."""
+    start = time.perf_counter()
+    for n in range(transactions):
+        product_id = str(uuid.uuid4())
+        first = _created(product_id, n)
+        more = [ProductPriceChanged(product_id, Money(k + 2, "EUR"), first.at) for k in range(batch - 1)]
+        new = [registry.encode_event(event, {"command_id": None}) for event in [first, *more]]
+        with db.writing() as connection:
+            eventstore.append(connection, product_id, "Product", 0, new, first.at)
+    return {f"append_batch{batch}_events_per_s": transactions * batch / (time.perf_counter() - start)}
+
+
+def bulk_streams(products: int, per_product: int) -> list[str]:
+    """Write `products` streams of `per_product` events each straight into the store (test data)."""
+    ids = [str(uuid.uuid4()) for _ in range(products)]
+    at = _now()
+    with db.writing() as connection:
+        head = eventstore.head(connection)
+        rows, position = [], head
+        for product_id in ids:
+            stream: list[Any] = [_created(product_id, 0)]
+            stream += [
+                ProductPriceChanged(product_id, Money(k + 2, "EUR"), at) for k in range(per_product - 1)
+            ]
+            for version, event in enumerate(stream, start=1):
+                position += 1
+                rows.append(
+                    {
+                        "position": position,
+                        "stream_id": product_id,
+                        "stream_type": "Product",
+                        "version": version,
+                        "type": type(event).TYPE,
+                        "schema_version": type(event).VERSION,
+                        "data": to_json(event),
+                        "metadata": {},
+                        "command_id": None,
+                        "recorded_at": at,
+                    }
+                )
+                if len(rows) == 5000:
+                    connection.execute(insert(events), rows)
+                    rows = []
+        if rows:
+            connection.execute(insert(events), rows)
+        connection.execute(update(event_head).values(position=position))
+    return ids
+
+
+def aggregate_load(sizes: tuple[int, ...], loads: int) -> dict[str, float]:
+    """Time to load a product of each size as the handler does (snapshot + tail), and by full replay."""
+    found: dict[str, float] = {}
+    for size in sizes:
+        (product_id,) = bulk_streams(1, size)
+        with db.writing() as connection:
+            mailbox.record(
+                connection,
+                command_id=str(uuid.uuid4()),
+                command_type="ChangeProductPrice",
+                aggregate_type="Product",
+                aggregate_id=product_id,
+                payload={"product_id": product_id, "price": {"amount": 999_999, "currency": "EUR"}},
+                submitted_at=_now(),
+            )
+        command_handler.handle_batch(product_id, 10)
+
+        def load(product_id: str = product_id) -> None:
+            with db.reading() as connection:
+                snapshots.load(connection, decider, product_id)
+
+        def replay(product_id: str = product_id) -> None:
+            with db.reading() as connection:
+                decider.fold(
+                    [registry.decode_event(e) for e in eventstore.read_stream(connection, product_id)]
+                )
+
+        found[f"load_{size}_ms"] = median(timings(load, loads)) * 1000
+        found[f"replay_{size}_ms"] = median(timings(replay, max(3, loads // 10))) * 1000
+    return found
+
+
+def _rebuild(name: str, queue: multiprocessing.Queue[tuple[float, int]]) -> None:
+    projector.reset(name)
+    start = time.perf_counter()
+    applied = projector.catch_up(name, 2000)
+    elapsed = time.perf_counter() - start
+    queue.put((applied / elapsed, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))
+
+
+def rebuild(total: int, name: str = "products") -> dict[str, float]:
+    """Events a second when `name` is rebuilt from `total` events, in a process of its own."""
+    bulk_streams(total // 10, 10)
+    context = multiprocessing.get_context("spawn")
+    queue: multiprocessing.Queue[tuple[float, int]] = context.Queue()
+    process = context.Process(target=_rebuild, args=(name, queue))
+    process.start()
+    rate, peak_kib = queue.get(timeout=3600)
+    process.join()
+    return {
+        "rebuild_events": float(total),
+        "rebuild_events_per_s": rate,
+        "rebuild_peak_rss_mib": peak_kib / 1024,
+    }

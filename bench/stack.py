@@ -1,0 +1,138 @@
+"""What a benchmark runs against: a fresh database, a broker, and eventshop's real processes."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import redis
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from workers import db, migrate
+
+PYTHON = sys.executable
+CELERY = [PYTHON, "-m", "celery"]
+
+
+@dataclass
+class Stack:
+    folder: Path
+    sqlite: bool
+    database_url: str = ""
+    broker_url: str = ""
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    databases: list[str] = field(default_factory=list)
+    admin_url: str = ""
+
+    def __post_init__(self) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        if self.sqlite:
+            self.broker_url = "filesystem://"
+        else:
+            self.broker_url = os.environ.get("BROKER_URL") or "redis://127.0.0.1:6379/14"
+            redis.Redis.from_url(self.broker_url).flushdb()
+        os.environ.update(BROKER_URL=self.broker_url, EVENTSHOP_DATA_DIR=str(self.folder / "data"))
+
+    @property
+    def result_backend(self) -> str:
+        if self.sqlite:
+            (self.folder / "results").mkdir(exist_ok=True)
+            return f"file://{self.folder / 'results'}"
+        return self.broker_url
+
+    def fresh_database(self) -> str:
+        """A new, migrated database, which becomes this process's DATABASE_URL."""
+        name = f"eventshop_bench_{uuid.uuid4().hex[:10]}"
+        if self.sqlite:
+            url = f"sqlite:///{self.folder / name}.db"
+        else:
+            base = self.admin_url = self.admin_url or db.normalise_url(
+                os.environ.get("DATABASE_URL") or "postgresql://root@127.0.0.1:5432/test"
+            )
+            admin = create_engine(base, isolation_level="AUTOCOMMIT")
+            with admin.connect() as connection:
+                connection.execute(text(f'CREATE DATABASE "{name}"'))
+            admin.dispose()
+            url = make_url(base).set(database=name).render_as_string(hide_password=False)
+        self.databases.append(url)
+        migrate.upgrade(url)
+        self.database_url = url
+        os.environ["DATABASE_URL"] = url
+        return url
+
+    def env(self) -> dict[str, str]:
+        return {**os.environ, "DATABASE_URL": self.database_url, "BROKER_URL": self.broker_url}
+
+    def start(self, name: str, command: list[str], **extra: str) -> None:
+        with (self.folder / f"{name}.log").open("ab") as log:
+            self.processes[name] = subprocess.Popen(
+                command,
+                env={**self.env(), **extra},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+    def start_system(self, port: int, workers: int = 2) -> str:
+        """API, command worker, projector and beat; returns the GraphQL URL once it answers."""
+        pool = "threads" if self.sqlite else "prefork"
+        worker = [*CELERY, "-A", "workers", "worker", "-P", pool, "-l", "WARNING"]
+        self.start("web", [PYTHON, "-m", "eventshop", "web", "--port", str(port)])
+        self.start("worker", [*worker, "-Q", "commands", "-n", "worker@%h", "-c", str(workers)])
+        self.start("projector", [*worker, "-Q", "projections", "-n", "projector@%h", "-c", "1"])
+        self.start(
+            "beat", [*CELERY, "-A", "workers", "beat", "-s", str(self.folder / "beat"), "-l", "WARNING"]
+        )
+        wait_until_up(f"http://127.0.0.1:{port}/healthz")
+        return f"http://127.0.0.1:{port}/graphql"
+
+    def stop_all(self) -> None:
+        for process in self.processes.values():
+            _signal(process, signal.SIGTERM)
+        for process in self.processes.values():
+            try:
+                process.wait(20)
+            except subprocess.TimeoutExpired:
+                _signal(process, signal.SIGKILL)
+                process.wait()
+        self.processes.clear()
+
+    def drop_databases(self) -> None:
+        for engine in list(db._engines.values()):
+            engine.dispose()
+        db._engines.clear()
+        if self.sqlite:
+            return
+        admin = create_engine(self.admin_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            for url in self.databases:
+                name = make_url(url).database
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _signal(process: subprocess.Popen[bytes], signum: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signum)
+
+
+def wait_until_up(url: str, timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"{url} did not answer within {timeout}s")
