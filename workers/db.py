@@ -72,8 +72,14 @@ def writing(url: str | None = None) -> Iterator[Connection]:
 
 @contextmanager
 def reading(url: str | None = None) -> Iterator[Connection]:
-    """A read-only transaction (on SQLite a deferred one, which never blocks writers)."""
-    with engine(url).connect().execution_options(readonly=True) as connection, connection.begin():
+    """For reads: autocommit statements on PostgreSQL (one round trip each); on SQLite a deferred
+    transaction, which never blocks writers."""
+    found = engine(url)
+    if found.dialect.name == "postgresql":
+        with found.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            yield connection
+        return
+    with found.connect().execution_options(readonly=True) as connection, connection.begin():
         yield connection
 
 

@@ -15,7 +15,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 
 from workers import db, eventstore, registry, settings
+from workers.eventstore import RecordedEvent
 from workers.failpoints import hit
+from workers.projections import Projection
 from workers.schema import events, projection_skips, projections
 
 RUNNING, HALTED = "RUNNING", "HALTED"
@@ -40,6 +42,8 @@ def catch_up(name: str, batch_size: int | None = None) -> int:
     """Apply every event up to the head; returns how many. Raises `RetryLater` on a failing event."""
     limit = batch_size or settings.load().projection_batch
     total = 0
+    if _caught_up(name):
+        return 0
     while True:
         try:
             applied = project_batch(name, limit)
@@ -53,6 +57,19 @@ def catch_up(name: str, batch_size: int | None = None) -> int:
             return total
 
 
+def catch_up_all(names: list[str]) -> int:
+    """`catch_up` each projection in turn; one failing does not hold up the others."""
+    total, failure = 0, None
+    for name in names:
+        try:
+            total += catch_up(name)
+        except RetryLater as error:
+            failure = error
+    if failure is not None:
+        raise failure
+    return total
+
+
 def project_batch(name: str, limit: int) -> int:
     projection = registry.PROJECTIONS[name]
     with db.writing() as connection:
@@ -60,17 +77,39 @@ def project_batch(name: str, limit: int) -> int:
         if checkpoint.status == HALTED:
             return 0
         batch = eventstore.read_all(connection, checkpoint.position, limit)
-        for index, recorded in enumerate(batch):
-            try:
-                projection.apply(connection, recorded, registry.decode_event(recorded))
-            except DBAPIError:
-                raise
-            except Exception as error:
-                raise PoisonEvent(recorded.position, index, f"{type(error).__name__}: {error}") from error
+        try:
+            with connection.begin_nested():
+                projection.apply_all(connection, [(r, registry.decode_event(r)) for r in batch])
+        except DBAPIError:
+            raise
+        except Exception:
+            _find_poison(connection, projection, batch)
+            raise
         if batch:
             _save(connection, name, position=batch[-1].position, attempts=0)
             hit("projector.before_commit")
     return len(batch)
+
+
+def _find_poison(connection: Connection, projection: Projection, batch: list[RecordedEvent]) -> None:
+    """Apply the batch event by event, each in a savepoint, and raise `PoisonEvent` at the failing one."""
+    for index, recorded in enumerate(batch):
+        try:
+            with connection.begin_nested():
+                projection.apply(connection, recorded, registry.decode_event(recorded))
+        except DBAPIError:
+            raise
+        except Exception as error:
+            raise PoisonEvent(recorded.position, index, f"{type(error).__name__}: {error}") from error
+
+
+def _caught_up(name: str) -> bool:
+    """True when the projection is halted or at the head: a doorbell that needs no write."""
+    with db.reading() as connection:
+        row = connection.execute(
+            select(projections.c.position, projections.c.status).where(projections.c.name == name)
+        ).first()
+        return row is not None and (row.status == HALTED or row.position >= eventstore.head(connection))
 
 
 def _count_failure(name: str, poison: PoisonEvent) -> bool:
@@ -172,10 +211,13 @@ def _save(connection: Connection, name: str, **values: Any) -> None:
 
 
 def _lock_checkpoint(connection: Connection, name: str) -> Row[Any]:
+    locking = select(projections).where(projections.c.name == name).with_for_update()
+    if (row := connection.execute(locking).first()) is not None:
+        return row
     dialect = postgresql if db.is_postgres(connection) else sqlite
     connection.execute(
         dialect.insert(projections)
         .values(name=name, position=0, status=RUNNING, attempts=0, updated_at=datetime.now(UTC))
         .on_conflict_do_nothing(index_elements=["name"])
     )
-    return connection.execute(select(projections).where(projections.c.name == name).with_for_update()).one()
+    return connection.execute(locking).one()

@@ -16,8 +16,7 @@ def _backoff(retries: int) -> int:
 
 
 def ring_projections() -> None:
-    for name in registry.PROJECTIONS:
-        project.delay(name)
+    project.delay()
 
 
 @app.task(name=HANDLE_COMMANDS, bind=True, max_retries=None)
@@ -29,9 +28,10 @@ def handle_commands(self: Any, aggregate_id: str) -> int:
 
 
 @app.task(name=PROJECT, bind=True, max_retries=None)
-def project(self: Any, name: str) -> int:
+def project(self: Any, name: str | None = None) -> int:
+    """Catch one projection (or, without a name, every projection) up to the head."""
     try:
-        return projector.catch_up(name)
+        return projector.catch_up_all([name] if name else list(registry.PROJECTIONS))
     except (DBAPIError, projector.RetryLater) as error:
         raise self.retry(exc=error, countdown=_backoff(self.request.retries)) from error
 

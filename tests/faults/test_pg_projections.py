@@ -20,6 +20,12 @@ from tests.faults.cluster import Cluster
 from workers import db, eventstore, registry
 
 
+def settled(cluster: Cluster, receipt: dict[str, Any]) -> dict[str, Any]:
+    """The receipt, once its command has ended (so the next command's events come after it)."""
+    all_terminal(cluster)
+    return receipt
+
+
 class Follower(threading.Thread):
     """Reads the store as a projector does and keeps every position it sees, in order."""
 
@@ -112,10 +118,10 @@ def test_a_poison_event_halts_one_projection_and_resume_after_the_fix_reaches_th
     cluster.worker("worker")
     cluster.projector("buggy", env={"EVENTSHOP_FAILPOINTS": "project.products=raise-if:POISON"})
     cluster.beat()
-    good = create(api, "GOOD-1")
-    poison = create(api, "POISON-1", name="POISON pill")
-    after = create(api, "AFTER-1")
-    all_terminal(cluster)
+    good, poison, after = (
+        settled(cluster, create(api, sku, name=name))
+        for sku, name in (("GOOD-1", "Fault"), ("POISON-1", "POISON pill"), ("AFTER-1", "Fault"))
+    )
     projections_at_head(cluster, names=["product_prices"])
 
     def products() -> dict[str, Any]:

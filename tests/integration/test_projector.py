@@ -181,3 +181,14 @@ def test_a_rebuild_replays_every_event_into_empty_tables(database: str) -> None:
     assert (checkpoint().position, checkpoint().status) == (0, "RUNNING")
     assert projector.catch_up("products") == 5
     assert rows() == {kept: ("Cup", 250, 3)}
+
+
+def test_catch_up_all_moves_every_projection_past_a_failing_one(
+    database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seed()
+    monkeypatch.setitem(registry.PROJECTIONS, "products", _failing_at(3, ValueError("bad event")))
+    with pytest.raises(projector.RetryLater):
+        projector.catch_up_all(list(registry.PROJECTIONS))
+    status = {s.name: s for s in projector.statuses()}
+    assert (status["products"].position, status["product_prices"].position) == (2, 5)

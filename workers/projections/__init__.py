@@ -10,14 +10,28 @@ from sqlalchemy import Connection, Table
 
 from workers.eventstore import RecordedEvent
 
+Batch = list[tuple[RecordedEvent, Any]]
+
 
 @dataclass(frozen=True)
 class Projection:
-    """A read model kept by the projector, one checkpoint per `name` (I5)."""
+    """A read model kept by the projector, one checkpoint per `name` (I5).
+
+    `apply` takes one event; `apply_batch`, when given, takes many at once with the same effect
+    and fewer statements (the projector's fast path; `apply` finds a failing event and replays).
+    """
 
     name: str
     tables: tuple[Table, ...]
     apply: Callable[[Connection, RecordedEvent, Any], None]
+    apply_batch: Callable[[Connection, Batch], None] | None = None
+
+    def apply_all(self, connection: Connection, batch: Batch) -> None:
+        if self.apply_batch is not None:
+            self.apply_batch(connection, batch)
+            return
+        for recorded, event in batch:
+            self.apply(connection, recorded, event)
 
 
 @dataclass(frozen=True)

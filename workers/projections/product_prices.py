@@ -9,22 +9,32 @@ from sqlalchemy import Connection, insert
 from domain.product import ProductCreated, ProductPriceChanged
 from workers.eventstore import RecordedEvent
 from workers.failpoints import hit
-from workers.projections import Projection
+from workers.projections import Batch, Projection
 from workers.schema import product_prices
 
 
-def apply(connection: Connection, recorded: RecordedEvent, event: Any) -> None:
+def _row(recorded: RecordedEvent, event: Any) -> dict[str, Any] | None:
     hit("project.product_prices", str(recorded.data))
-    if isinstance(event, ProductCreated | ProductPriceChanged):
-        connection.execute(
-            insert(product_prices).values(
-                product_id=recorded.stream_id,
-                version=recorded.version,
-                price_amount=event.price.amount,
-                price_currency=event.price.currency,
-                changed_at=event.at,
-            )
-        )
+    if not isinstance(event, ProductCreated | ProductPriceChanged):
+        return None
+    return {
+        "product_id": recorded.stream_id,
+        "version": recorded.version,
+        "price_amount": event.price.amount,
+        "price_currency": event.price.currency,
+        "changed_at": event.at,
+    }
 
 
-projection = Projection(name="product_prices", tables=(product_prices,), apply=apply)
+def apply(connection: Connection, recorded: RecordedEvent, event: Any) -> None:
+    if (row := _row(recorded, event)) is not None:
+        connection.execute(insert(product_prices).values(row))
+
+
+def apply_batch(connection: Connection, batch: Batch) -> None:
+    rows = [row for recorded, event in batch if (row := _row(recorded, event)) is not None]
+    if rows:
+        connection.execute(insert(product_prices), rows)
+
+
+projection = Projection("product_prices", (product_prices,), apply, apply_batch)

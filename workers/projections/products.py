@@ -4,53 +4,79 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, update
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
 from domain.product import ProductCreated, ProductDeleted, ProductPriceChanged, ProductUpdated
 from workers.eventstore import RecordedEvent
 from workers.failpoints import hit
-from workers.projections import Projection
+from workers.projections import Batch, Projection
 from workers.schema import products
+
+Row = dict[str, Any]
+
+
+def evolve_row(row: Row | None, recorded: RecordedEvent, event: Any) -> Row | None:
+    """The product's row after `event`: None when it does not exist (or no longer does)."""
+    hit("project.products", str(recorded.data))
+    match event:
+        case ProductCreated():
+            return {
+                "id": event.product_id,
+                "sku": event.sku,
+                "name": event.name,
+                "description": event.description,
+                "price_amount": event.price.amount,
+                "price_currency": event.price.currency,
+                "version": recorded.version,
+                "created_at": event.at,
+                "updated_at": event.at,
+                "created_position": recorded.position,
+            }
+        case ProductDeleted():
+            return None
+    if row is None:
+        return None
+    changes: Row = {"version": recorded.version, "updated_at": event.at}
+    match event:
+        case ProductUpdated():
+            changes |= {
+                k: v for k, v in (("name", event.name), ("description", event.description)) if v is not None
+            }
+        case ProductPriceChanged():
+            changes |= {"price_amount": event.price.amount, "price_currency": event.price.currency}
+    return row | changes
 
 
 def apply(connection: Connection, recorded: RecordedEvent, event: Any) -> None:
-    hit("project.products", str(recorded.data))
-    row = products.c.id == recorded.stream_id
-    match event:
-        case ProductCreated():
-            connection.execute(
-                insert(products).values(
-                    id=event.product_id,
-                    sku=event.sku,
-                    name=event.name,
-                    description=event.description,
-                    price_amount=event.price.amount,
-                    price_currency=event.price.currency,
-                    version=recorded.version,
-                    created_at=event.at,
-                    updated_at=event.at,
-                    created_position=recorded.position,
-                )
-            )
-        case ProductUpdated():
-            changes = {"name": event.name, "description": event.description}
-            values = {key: value for key, value in changes.items() if value is not None}
-            connection.execute(
-                update(products).where(row).values(**values, version=recorded.version, updated_at=event.at)
-            )
-        case ProductPriceChanged():
-            connection.execute(
-                update(products)
-                .where(row)
-                .values(
-                    price_amount=event.price.amount,
-                    price_currency=event.price.currency,
-                    version=recorded.version,
-                    updated_at=event.at,
-                )
-            )
-        case ProductDeleted():
-            connection.execute(delete(products).where(row))
+    apply_batch(connection, [(recorded, event)])
 
 
-projection = Projection(name="products", tables=(products,), apply=apply)
+def apply_batch(connection: Connection, batch: Batch) -> None:
+    """Fold the batch into the rows it touches, then write them with a few set-wise statements."""
+    ids = {recorded.stream_id for recorded, _ in batch}
+    found = connection.execute(select(products).where(products.c.id.in_(ids)))
+    before: dict[str, Row] = {row.id: dict(row._mapping) for row in found}
+    after: dict[str, Row | None] = dict(before)
+    for recorded, event in batch:
+        after[recorded.stream_id] = evolve_row(after.get(recorded.stream_id), recorded, event)
+    gone = [key for key, row in after.items() if row is None and key in before]
+    new = [row for key, row in after.items() if row is not None and key not in before]
+    changed = [row for key, row in after.items() if row is not None and key in before and row != before[key]]
+    if gone:
+        connection.execute(delete(products).where(products.c.id.in_(gone)))
+    if new:
+        connection.execute(insert(products), new)
+    if changed:
+        columns = [column.name for column in products.c if column.name != "id"]
+        statement = (
+            update(products)
+            .where(products.c.id == bindparam("key"))
+            .values({name: bindparam(f"new_{name}") for name in columns})
+        )
+        connection.execute(
+            statement,
+            [{"key": row["id"], **{f"new_{name}": row[name] for name in columns}} for row in changed],
+        )
+
+
+projection = Projection("products", (products,), apply, apply_batch)
