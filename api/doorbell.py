@@ -7,6 +7,7 @@ import logging
 
 from celery import Celery
 
+from workers import coalesce
 from workers.celery_config import HANDLE_COMMANDS, celery_config
 from workers.settings import Settings
 
@@ -29,6 +30,16 @@ class Doorbell:
         return True
 
     def _send(self, aggregate_id: str) -> None:
+        key = f"mailbox:{aggregate_id}"
+        if not coalesce.should_ring(key):
+            return
+        try:
+            self._send_task(aggregate_id)
+        except Exception:
+            coalesce.answered(key)
+            raise
+
+    def _send_task(self, aggregate_id: str) -> None:
         self._celery.send_task(
             HANDLE_COMMANDS,
             args=[aggregate_id],

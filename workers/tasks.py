@@ -6,9 +6,11 @@ from typing import Any
 
 from sqlalchemy.exc import DBAPIError
 
-from workers import command_handler, doorbells, projector, registry
+from workers import coalesce, command_handler, doorbells, projector, registry
 from workers.celery import app
 from workers.celery_config import HANDLE_COMMANDS, PROJECT, REDELIVER
+
+PROJECTOR = "projector"
 
 
 def _backoff(retries: int) -> int:
@@ -16,11 +18,13 @@ def _backoff(retries: int) -> int:
 
 
 def ring_projections() -> None:
-    project.delay()
+    if coalesce.should_ring(PROJECTOR):
+        project.delay()
 
 
 @app.task(name=HANDLE_COMMANDS, bind=True, max_retries=None)
 def handle_commands(self: Any, aggregate_id: str) -> int:
+    coalesce.answered(f"mailbox:{aggregate_id}")
     try:
         return command_handler.drain(aggregate_id, on_append=ring_projections)
     except command_handler.TransientError as error:
@@ -30,6 +34,8 @@ def handle_commands(self: Any, aggregate_id: str) -> int:
 @app.task(name=PROJECT, bind=True, max_retries=None)
 def project(self: Any, name: str | None = None) -> int:
     """Catch one projection (or, without a name, every projection) up to the head."""
+    if name is None:
+        coalesce.answered(PROJECTOR)
     try:
         return projector.catch_up_all([name] if name else list(registry.PROJECTIONS))
     except (DBAPIError, projector.RetryLater) as error:

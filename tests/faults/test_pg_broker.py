@@ -84,8 +84,8 @@ def test_a_redis_restart_that_drops_queued_commands_loses_nothing(
     for product_id in products:
         for k in range(2):
             api.data(UPDATE, input={"id": product_id, "name": f"Renamed {k}"})
-    queued = redis.Redis.from_url(own_redis.url).llen("commands")
-    assert queued >= 30, queued
+    # One doorbell waits per mailbox: rings for a mailbox already rung are coalesced.
+    assert redis.Redis.from_url(own_redis.url).llen("commands") == len(products)
 
     own_redis.kill()
     started = time.monotonic()

@@ -1,0 +1,29 @@
+"""Coalesced doorbells: one ring waits per name until it is answered; other brokers always ring."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+
+import pytest
+
+from workers import coalesce
+
+
+def test_a_second_ring_waits_for_the_first_to_be_answered(
+    make_broker: Callable[[], str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BROKER_URL", make_broker())
+    name = f"mailbox:{uuid.uuid4()}"
+    assert coalesce.should_ring(name) is True
+    assert coalesce.should_ring(name) is False
+    coalesce.answered(name)
+    assert coalesce.should_ring(name) is True
+
+
+def test_other_brokers_and_an_unreachable_redis_always_ring(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BROKER_URL", "filesystem://")
+    assert coalesce.should_ring("x") and coalesce.should_ring("x")
+    monkeypatch.setenv("BROKER_URL", "redis://127.0.0.1:1/0")
+    assert coalesce.should_ring("x") and coalesce.should_ring("x")
+    coalesce.answered("x")

@@ -1,0 +1,48 @@
+"""Coalescing doorbells on Redis: at most one ring waiting per mailbox or projector.
+
+A ringer sets a short-lived key before it sends and skips the send if the key is there; the task
+deletes the key *before* it reads the database. Whatever committed before the delete is read by
+that task; whatever commits after it rings again. On other brokers every ring is sent.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+
+import redis
+
+from workers import settings
+
+TTL_MS = 10_000
+_clients: dict[tuple[int, str], redis.Redis] = {}
+
+
+def _client() -> redis.Redis | None:
+    url = settings.load().broker_url
+    if not url.startswith(("redis://", "rediss://")):
+        return None
+    key = (os.getpid(), url)
+    if key not in _clients:
+        _clients[key] = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
+    return _clients[key]
+
+
+def should_ring(name: str) -> bool:
+    """False when a ring for `name` is already waiting to be answered."""
+    client = _client()
+    if client is None:
+        return True
+    try:
+        return bool(client.set(f"eventshop:rung:{name}", 1, nx=True, px=TTL_MS))
+    except redis.RedisError:
+        return True
+
+
+def answered(name: str) -> None:
+    """The ring for `name` is being answered: the next change must ring again."""
+    client = _client()
+    if client is None:
+        return
+    with contextlib.suppress(redis.RedisError):
+        client.delete(f"eventshop:rung:{name}")
