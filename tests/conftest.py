@@ -102,18 +102,34 @@ def redis_url() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def make_broker(redis_url: str) -> Callable[[], str]:
+def free_redis_databases() -> list[int]:
+    return list(range(1, 16))
+
+
+@pytest.fixture(scope="session")
+def make_broker(redis_url: str, free_redis_databases: list[int]) -> Callable[[], str]:
     """A factory of empty Redis databases, one per system, so systems never take each other's tasks."""
-    numbers = iter(range(1, 16))
 
     def make() -> str:
-        url = make_url(redis_url).set(database=str(next(numbers))).render_as_string(hide_password=False)
+        url = (
+            make_url(redis_url)
+            .set(database=str(free_redis_databases.pop(0)))
+            .render_as_string(hide_password=False)
+        )
         client = redis.Redis.from_url(url)
         client.flushdb()
         client.close()
         return url
 
     return make
+
+
+@pytest.fixture
+def broker(make_broker: Callable[[], str], free_redis_databases: list[int]) -> Iterator[str]:
+    """An empty Redis database for one test, handed back afterwards."""
+    url = make_broker()
+    yield url
+    free_redis_databases.append(int(make_url(url).database or 0))
 
 
 @pytest.fixture

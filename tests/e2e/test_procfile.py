@@ -39,13 +39,13 @@ def _celery_nodes(env: dict[str, str]) -> set[str]:
 
 
 def test_honcho_scales_workers_with_unique_names(
-    make_database: Callable[[], str], make_broker: Callable[[], str], tmp_path: Path
+    make_database: Callable[[], str], broker: str, tmp_path: Path
 ) -> None:
     base, flower = free_port(), free_port()
     env = {
         **os.environ,
         "DATABASE_URL": make_database(),
-        "BROKER_URL": make_broker(),
+        "BROKER_URL": broker,
         "FLOWER_PORT": str(flower),
         "EVENTSHOP_DATA_DIR": str(tmp_path),
         "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",

@@ -22,10 +22,8 @@ def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool:
 
 
 @pytest.fixture
-def cluster(
-    make_database: Callable[[], str], make_broker: Callable[[], str], tmp_path: Path
-) -> Iterator[Cluster]:
-    running = Cluster(make_database(), make_broker(), tmp_path)
+def cluster(make_database: Callable[[], str], broker: str, tmp_path: Path) -> Iterator[Cluster]:
+    running = Cluster(make_database(), broker, tmp_path)
     try:
         yield running
     finally:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 
 import pytest
 
@@ -11,9 +10,9 @@ from workers import coalesce
 
 
 def test_a_second_ring_waits_for_the_first_to_be_answered(
-    make_broker: Callable[[], str], monkeypatch: pytest.MonkeyPatch
+    broker: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("BROKER_URL", make_broker())
+    monkeypatch.setenv("BROKER_URL", broker)
     name = f"mailbox:{uuid.uuid4()}"
     assert coalesce.should_ring(name) is True
     assert coalesce.should_ring(name) is False
