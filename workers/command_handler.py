@@ -76,11 +76,11 @@ def _handle(
         command_type: Any = registry.COMMANDS[row.type][0]
         command = from_json(command_type, {**row.payload, "at": row.submitted_at.isoformat()})
         events = list(decider.decide(command, state))
-        if events:
+        inline = [(p, e) for e in events for p in registry.INLINE_PROJECTIONS if isinstance(e, p.handles)]
+        if inline:
             with connection.begin_nested():
-                for event in events:
-                    for inline in registry.INLINE_PROJECTIONS:
-                        inline.apply(connection, event)
+                for projection, event in inline:
+                    projection.apply(connection, event)
     except Rejected as rejection:
         return Outcome(row.seq, REJECTED, str(rejection)), [], state
     except DBAPIError:

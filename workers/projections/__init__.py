@@ -36,8 +36,12 @@ class Projection:
 
 @dataclass(frozen=True)
 class InlineProjection:
-    """A read model written in the append transaction itself; it may reject a command."""
+    """A read model written in the append transaction itself; it may reject a command.
+
+    `handles` names the event types it reads: other events skip it (and its savepoint).
+    """
 
     name: str
     tables: tuple[Table, ...]
     apply: Callable[[Connection, Any], None]
+    handles: tuple[type, ...]

@@ -29,4 +29,4 @@ def apply(connection: Connection, event: Any) -> None:
             )
 
 
-projection = InlineProjection(name="sku_claims", tables=(sku_claims,), apply=apply)
+projection = InlineProjection("sku_claims", (sku_claims,), apply, (ProductCreated, ProductDeleted))
