@@ -6,6 +6,8 @@ nesting level, so a query is checked and rewritten here before it reaches the pa
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 MAX_DEPTH = 64
 HEX = frozenset("0123456789abcdefABCDEF")
 
@@ -14,6 +16,7 @@ class SourceError(ValueError):
     """The query cannot be parsed safely; the message says why, for the client."""
 
 
+@lru_cache(maxsize=1024)
 def prepare(query: str) -> str:
     """`query` with non-ASCII `\\u` escapes in strings replaced by their characters."""
     out: list[str] = []

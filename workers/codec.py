@@ -23,20 +23,31 @@ def _encode(value: Any) -> Any:
     return value
 
 
-_hints: dict[Any, dict[str, Any]] = {}
+_fields: dict[Any, list[tuple[str, Any]]] = {}
+
+
+def _plan(cls: Any) -> list[tuple[str, Any]]:
+    """Each field's name and the type to decode it as (optional types unwrapped), once per class."""
+    if cls not in _fields:
+        hints = get_type_hints(cls)
+        plan = []
+        for field in fields(cls):
+            hint = hints[field.name]
+            if get_origin(hint) in (Union, types.UnionType):
+                hint = next(arg for arg in get_args(hint) if arg is not type(None))
+            plan.append((field.name, hint))
+        _fields[cls] = plan
+    return _fields[cls]
 
 
 def from_json(cls: type[T], data: dict[str, Any]) -> T:
     """The dataclass `cls` built from `data`, the inverse of `to_json`."""
-    hints = _hints.get(cls) or _hints.setdefault(cls, get_type_hints(cls))
-    return cls(**{f.name: _decode(hints[f.name], data.get(f.name)) for f in fields(cls)})  # type: ignore[arg-type]
+    return cls(**{name: _decode(hint, data.get(name)) for name, hint in _plan(cls)})
 
 
 def _decode(hint: Any, value: Any) -> Any:
     if value is None:
         return None
-    if get_origin(hint) in (Union, types.UnionType):
-        hint = next(arg for arg in get_args(hint) if arg is not type(None))
     if hint is datetime:
         return datetime.fromisoformat(value)
     if is_dataclass(hint) and isinstance(hint, type):

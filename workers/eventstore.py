@@ -47,7 +47,7 @@ def _recorded(row: Row[Any]) -> RecordedEvent:
         row.type,
         row.schema_version,
         row.data,
-        row.metadata,
+        row._mapping.get("metadata", {}),
         row.recorded_at,
     )
 
@@ -113,12 +113,15 @@ def read_stream(connection: Connection, stream_id: str, after_version: int = 0) 
     return [_recorded(row) for row in rows]
 
 
-def read_all(connection: Connection, after_position: int, limit: int) -> list[RecordedEvent]:
-    """Up to `limit` events after `after_position`, in global order."""
-    rows = connection.execute(
-        select(events).where(events.c.position > after_position).order_by(events.c.position).limit(limit)
+def read_all(
+    connection: Connection, after_position: int, limit: int, with_metadata: bool = True
+) -> list[RecordedEvent]:
+    """Up to `limit` events after `after_position`, in global order (metadata left empty if not asked)."""
+    columns = [c for c in events.c if with_metadata or c.name != "metadata"]
+    query = (
+        select(*columns).where(events.c.position > after_position).order_by(events.c.position).limit(limit)
     )
-    return [_recorded(row) for row in rows]
+    return [_recorded(row) for row in connection.execute(query).all()]
 
 
 def head(connection: Connection) -> int:

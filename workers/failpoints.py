@@ -41,12 +41,16 @@ def _first_time(point: str) -> bool:
     return True
 
 
-def hit(point: str, detail: str = "") -> None:
-    action = _parse(os.environ.get("EVENTSHOP_FAILPOINTS", "")).get(point)
+def hit(point: str, detail: object = "") -> None:
+    """Act at `point` if a failpoint is set there; `detail` is only turned to text for raise-if."""
+    spec = os.environ.get("EVENTSHOP_FAILPOINTS")
+    if not spec:
+        return
+    action = _parse(spec).get(point)
     if action is None:
         return
     kind, _, argument = action.partition(":")
-    if kind == "raise-if" and argument not in detail:
+    if kind == "raise-if" and argument not in str(detail):
         return
     if not _first_time(point):
         return

@@ -76,7 +76,7 @@ def project_batch(name: str, limit: int) -> int:
         checkpoint = _lock_checkpoint(connection, name)
         if checkpoint.status == HALTED:
             return 0
-        batch = eventstore.read_all(connection, checkpoint.position, limit)
+        batch = eventstore.read_all(connection, checkpoint.position, limit, with_metadata=False)
         try:
             with connection.begin_nested():
                 projection.apply_all(connection, [(r, registry.decode_event(r)) for r in batch])

@@ -14,7 +14,7 @@ from workers.schema import product_prices
 
 
 def _row(recorded: RecordedEvent, event: Any) -> dict[str, Any] | None:
-    hit("project.product_prices", str(recorded.data))
+    hit("project.product_prices", recorded.data)
     if not isinstance(event, ProductCreated | ProductPriceChanged):
         return None
     return {

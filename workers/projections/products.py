@@ -17,7 +17,7 @@ Row = dict[str, Any]
 
 def evolve_row(row: Row | None, recorded: RecordedEvent, event: Any) -> Row | None:
     """The product's row after `event`: None when it does not exist (or no longer does)."""
-    hit("project.products", str(recorded.data))
+    hit("project.products", recorded.data)
     match event:
         case ProductCreated():
             return {
