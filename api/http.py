@@ -76,6 +76,8 @@ def _check(params: dict[str, Any]) -> tuple[str, str | None, dict[str, Any] | No
         raise RequestError(400, "operationName must be a string")
     if variables is not None and not isinstance(variables, dict):
         raise RequestError(400, "variables must be a JSON object")
+    if params.get("extensions") is not None and not isinstance(params["extensions"], dict):
+        raise RequestError(400, "extensions must be a JSON object")
     try:
         return source.prepare(query), name, variables
     except source.SourceError as error:
