@@ -30,7 +30,7 @@ class Doorbell:
         return True
 
     def _send(self, aggregate_id: str) -> None:
-        key = f"mailbox:{aggregate_id}"
+        key = coalesce.mailbox(aggregate_id)
         if not coalesce.should_ring(key):
             return
         try:

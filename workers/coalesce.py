@@ -15,6 +15,14 @@ import redis
 from workers import settings
 
 TTL_MS = 10_000
+PROJECTOR = "projector"
+
+
+def mailbox(aggregate_id: str) -> str:
+    """The coalescing name of an aggregate's mailbox doorbell."""
+    return f"mailbox:{aggregate_id}"
+
+
 _clients: dict[tuple[int, str], redis.Redis] = {}
 
 

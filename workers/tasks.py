@@ -10,21 +10,19 @@ from workers import coalesce, command_handler, doorbells, projector, registry
 from workers.celery import app
 from workers.celery_config import HANDLE_COMMANDS, PROJECT, REDELIVER
 
-PROJECTOR = "projector"
-
 
 def _backoff(retries: int) -> int:
     return int(min(2**retries, 30))
 
 
 def ring_projections() -> None:
-    if coalesce.should_ring(PROJECTOR):
+    if coalesce.should_ring(coalesce.PROJECTOR):
         project.delay()
 
 
 @app.task(name=HANDLE_COMMANDS, bind=True, max_retries=None)
 def handle_commands(self: Any, aggregate_id: str) -> int:
-    coalesce.answered(f"mailbox:{aggregate_id}")
+    coalesce.answered(coalesce.mailbox(aggregate_id))
     try:
         return command_handler.drain(aggregate_id, on_append=ring_projections)
     except command_handler.TransientError as error:
@@ -35,7 +33,7 @@ def handle_commands(self: Any, aggregate_id: str) -> int:
 def project(self: Any, name: str | None = None) -> int:
     """Catch one projection (or, without a name, every projection) up to the head."""
     if name is None:
-        coalesce.answered(PROJECTOR)
+        coalesce.answered(coalesce.PROJECTOR)
     try:
         return projector.catch_up_all([name] if name else list(registry.PROJECTIONS))
     except (DBAPIError, projector.RetryLater) as error:
