@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 
@@ -19,20 +20,46 @@ class Settings:
     broker_timeout: float
 
 
-def _int(name: str, default: int) -> int:
-    return int(os.environ.get(name, default))
+NAMES = (
+    "EVENTSHOP_DATA_DIR",
+    "DATABASE_URL",
+    "BROKER_URL",
+    "EVENTSHOP_COMMAND_BATCH",
+    "EVENTSHOP_PROJECTION_BATCH",
+    "EVENTSHOP_MAX_ATTEMPTS",
+    "EVENTSHOP_REDELIVER_AFTER",
+    "EVENTSHOP_BROKER_TIMEOUT",
+)
 
 
 def load() -> Settings:
-    """The settings in force now; `DATABASE_URL` and `BROKER_URL` come first."""
-    data_dir = Path(os.environ.get("EVENTSHOP_DATA_DIR", "eventshop-data")).resolve()
+    """The settings in force now; `DATABASE_URL` and `BROKER_URL` come first.
+
+    Read on every database access, so built once per distinct environment (and working folder).
+    """
+    return _build(os.getcwd(), *(os.environ.get(name) for name in NAMES))
+
+
+@lru_cache(maxsize=16)
+def _build(
+    cwd: str,
+    data_dir: str | None,
+    database_url: str | None,
+    broker_url: str | None,
+    command_batch: str | None,
+    projection_batch: str | None,
+    max_attempts: str | None,
+    redeliver_after: str | None,
+    broker_timeout: str | None,
+) -> Settings:
+    folder = (Path(cwd) / (data_dir or "eventshop-data")).resolve()
     return Settings(
-        data_dir=data_dir,
-        database_url=os.environ.get("DATABASE_URL") or f"sqlite:///{data_dir / 'eventshop.db'}",
-        broker_url=os.environ.get("BROKER_URL") or "filesystem://",
-        command_batch=_int("EVENTSHOP_COMMAND_BATCH", 100),
-        projection_batch=_int("EVENTSHOP_PROJECTION_BATCH", 500),
-        max_attempts=_int("EVENTSHOP_MAX_ATTEMPTS", 5),
-        redeliver_after=float(os.environ.get("EVENTSHOP_REDELIVER_AFTER", "5")),
-        broker_timeout=float(os.environ.get("EVENTSHOP_BROKER_TIMEOUT", "3")),
+        data_dir=folder,
+        database_url=database_url or f"sqlite:///{folder / 'eventshop.db'}",
+        broker_url=broker_url or "filesystem://",
+        command_batch=int(command_batch or 100),
+        projection_batch=int(projection_batch or 500),
+        max_attempts=int(max_attempts or 5),
+        redeliver_after=float(redeliver_after or 5),
+        broker_timeout=float(broker_timeout or 3),
     )
