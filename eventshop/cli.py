@@ -6,7 +6,6 @@ import dataclasses
 import getpass
 import json
 import os
-import shlex
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -24,82 +23,113 @@ console = Console()
 
 Host = Annotated[str, typer.Option(help="Address the API listens on.")]
 Port = Annotated[int, typer.Option(help="Port the API listens on.")]
+DataDir = Annotated[
+    Path | None,
+    typer.Option(
+        help="The data folder (SQLite file, embedded broker, beat schedule). "
+        "Default: $EVENTSHOP_DATA_DIR, else ./eventshop-data."
+    ),
+]
+DEFAULT_DATA_DIR = None
+
+
+def _use(data_dir: Path | None) -> settings.Settings:
+    """The settings for `data_dir`, made this process's environment so every part sees them."""
+    if data_dir is not None:
+        os.environ["EVENTSHOP_DATA_DIR"] = str(data_dir.resolve())
+    config = settings.load()
+    os.environ["EVENTSHOP_DATA_DIR"] = str(config.data_dir)
+    return config
+
+
+def _existing(data_dir: Path | None) -> settings.Settings:
+    """Like `_use`, but exit 2 with one line unless the database holds eventshop's tables."""
+    from workers import db
+
+    config = _use(data_dir)
+    problem = db.missing(config.database_url)
+    if problem:
+        typer.echo(f"eventshop: {problem}", err=True)
+        raise typer.Exit(2)
+    return config
 
 
 @app.command()
-def migrate() -> None:
-    """Create or upgrade every table (Alembic migrations) in DATABASE_URL."""
+def migrate(data_dir: DataDir = DEFAULT_DATA_DIR) -> None:
+    """Create or upgrade every table (Alembic migrations) in DATABASE_URL or the data folder."""
     from workers import migrate as migrations
 
+    _use(data_dir)
     migrations.upgrade()
     console.print("[green]database is at the newest schema[/green]")
 
 
 @app.command()
-def web(host: Host = "127.0.0.1", port: Port = 8000) -> None:
+def web(host: Host = "127.0.0.1", port: Port = 8000, data_dir: DataDir = DEFAULT_DATA_DIR) -> None:
     """Serve the GraphQL API only."""
     from api.app import run
 
+    _existing(data_dir)
     console.print(f"eventshop API on http://{host}:{port}/graphql")
     run(host, port)
-
-
-def processes(host: str, port: int, data_dir: Path, pool: str) -> dict[str, list[str]]:
-    """The real processes that make up a running system: API, command worker, projector, beat."""
-    python = sys.executable
-    celery = [python, "-m", "celery", "-A", "workers"]
-    worker = [*celery, "worker", "-P", pool, "-l", "INFO"]
-    return {
-        "web": [python, "-m", "eventshop", "web", "--host", host, "--port", str(port)],
-        "worker": [*worker, "-Q", "commands", "-n", "worker@%h", "-c", "2"],
-        "projector": [*worker, "-Q", "projections", "-n", "projector@%h", "-c", "1"],
-        "beat": [*celery, "beat", "-s", str(data_dir / "celerybeat-schedule"), "-l", "INFO"],
-    }
 
 
 @app.command()
 def up(
     host: Host = "127.0.0.1",
     port: Port = 8000,
-    data_dir: Annotated[
-        Path, typer.Option(help="Folder for the SQLite file and the broker (embedded default).")
-    ] = Path("eventshop-data"),
+    data_dir: DataDir = DEFAULT_DATA_DIR,
 ) -> None:
     """Run the whole system: API, command worker, projector and beat, until Ctrl-C.
 
-    Without DATABASE_URL and BROKER_URL it needs no servers: SQLite and a folder broker under
-    --data-dir. With them set it runs on PostgreSQL and Redis.
+    Without DATABASE_URL and BROKER_URL it needs no servers: SQLite and an embedded Redis broker
+    under --data-dir. With them set it runs on PostgreSQL and Redis. A process that dies is
+    started again; one that dies 5 times within a minute stops everything.
     """
-    from honcho import manager as honcho
-    from honcho.printer import Printer
-
+    from eventshop import topology
+    from eventshop.supervisor import Supervisor
+    from workers import broker
     from workers import migrate as migrations
 
-    data_dir = data_dir.resolve()
-    data_dir.mkdir(parents=True, exist_ok=True)
-    os.environ["EVENTSHOP_DATA_DIR"] = str(data_dir)
-    config = settings.load()
+    config = _use(data_dir)
+    config.data_dir.mkdir(parents=True, exist_ok=True)
     migrations.upgrade()
+    try:
+        programs = topology.programs(config, host, port)
+    except broker.BrokerUnavailable as error:
+        typer.echo(f"eventshop up: {error}", err=True)
+        raise typer.Exit(2) from None
     env = {**os.environ, "DATABASE_URL": config.database_url, "BROKER_URL": config.broker_url}
-    # Celery on the folder broker polls in 2 s cycles; give a warm shutdown time before SIGKILL.
-    honcho.KILL_WAIT = 10
-    manager = honcho.Manager(Printer(sys.stdout))
-    # Prefork children die with their process group when stopped, which wedges a worker on the
-    # folder broker; a thread pool stops cleanly there. Redis gets the prefork pool.
-    pool = "threads" if config.broker_url.startswith("filesystem") else "prefork"
-    for name, command in processes(host, port, data_dir, pool).items():
-        manager.add_process(name, shlex.join(command), env=env)
+    ready = {"broker": lambda: _broker_answers(config.broker_url)}
     console.print(f"[bold green]eventshop is starting:[/bold green] http://{host}:{port}/graphql")
-    console.print(f"database {config.database_url}, broker {config.broker_url}; Ctrl-C stops everything")
-    manager.loop()
-    sys.exit(manager.returncode)
+    console.print(f"data folder {config.data_dir}", soft_wrap=True)
+    console.print(f"database {config.database_url}", soft_wrap=True)
+    console.print(f"broker {config.broker_url}", soft_wrap=True)
+    console.print("Ctrl-C stops everything")
+    sys.exit(Supervisor(programs, env, ready).run())
+
+
+def _broker_answers(broker_url: str) -> bool:
+    import redis
+
+    from workers import broker
+
+    url = broker.client_url(broker_url)
+    if url is None:
+        return True
+    with redis.Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=0.5) as client:
+        return bool(client.ping())
 
 
 @app.command()
-def verify() -> None:
-    """Check DATABASE_URL against the invariants I1-I5 and I7; exit status 1 on any violation."""
+def verify(data_dir: DataDir = DEFAULT_DATA_DIR) -> None:
+    """Check the database against the invariants I1-I5 and I7; exit status 1 on any violation.
+
+    Exit status 2 when there is no eventshop database to check.
+    """
     from workers.verify import verify as check
 
+    _existing(data_dir)
     report = check()
     table = Table("what", "count", title="eventshop verify")
     for what, count in report.counts.items():
@@ -122,10 +152,12 @@ app.add_typer(projections_app, name="projections")
 @projections_app.command("status")
 def projections_status(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per projection.")] = False,
+    data_dir: DataDir = DEFAULT_DATA_DIR,
 ) -> None:
     """Every projection: position, head, lag, state and error."""
     from workers import projector
 
+    _existing(data_dir)
     if as_json:
         for s in projector.statuses():
             print(json.dumps({**dataclasses.asdict(s), "lag": s.lag}))
@@ -139,10 +171,11 @@ def projections_status(
 
 
 @projections_app.command("resume")
-def projections_resume(name: str) -> None:
+def projections_resume(name: str, data_dir: DataDir = DEFAULT_DATA_DIR) -> None:
     """Let a halted projection retry the event it halted at (after the fix is deployed)."""
     from workers import projector
 
+    _existing(data_dir)
     _known_projection(name)
     projector.resume(name)
     _ring_projector(name)
@@ -150,10 +183,11 @@ def projections_resume(name: str) -> None:
 
 
 @projections_app.command("rebuild")
-def projections_rebuild(name: str) -> None:
+def projections_rebuild(name: str, data_dir: DataDir = DEFAULT_DATA_DIR) -> None:
     """Empty a projection's tables and replay every event into them."""
     from workers import projector
 
+    _existing(data_dir)
     _known_projection(name)
     projector.reset(name)
     _ring_projector(name)
@@ -165,10 +199,12 @@ def projections_skip(
     name: str,
     position: Annotated[int, typer.Option(help="The event the projection is halted at.")],
     by: Annotated[str, typer.Option(help="Who skips it (recorded).")] = getpass.getuser(),
+    data_dir: DataDir = DEFAULT_DATA_DIR,
 ) -> None:
     """Step a halted projection over one event; who, what and when are recorded."""
     from workers import projector
 
+    _existing(data_dir)
     _known_projection(name)
     try:
         projector.skip(name, position, by)

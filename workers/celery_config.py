@@ -35,15 +35,4 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         },
         "broker_transport_options": {"visibility_timeout": 300, "socket_connect_timeout": 2},
     }
-    if settings.broker_url.startswith("filesystem"):
-        folder = settings.data_dir / "broker"
-        for sub in ("queue", "processed", "control"):
-            (folder / sub).mkdir(parents=True, exist_ok=True)
-        config["broker_transport_options"] = {
-            "data_folder_in": str(folder / "queue"),
-            "data_folder_out": str(folder / "queue"),
-            "processed_folder": str(folder / "processed"),
-            "control_folder": str(folder / "control"),
-            "polling_interval": 0.1,
-        }
     return config

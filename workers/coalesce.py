@@ -12,7 +12,7 @@ import os
 
 import redis
 
-from workers import settings
+from workers import broker, settings
 
 TTL_MS = 10_000
 PROJECTOR = "projector"
@@ -27,8 +27,8 @@ _clients: dict[tuple[int, str], redis.Redis] = {}
 
 
 def _client() -> redis.Redis | None:
-    url = settings.load().broker_url
-    if not url.startswith(("redis://", "rediss://")):
+    url = broker.client_url(settings.load().broker_url)
+    if url is None:
         return None
     key = (os.getpid(), url)
     if key not in _clients:

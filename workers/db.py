@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, NullPool, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
 from workers import settings
+
+REQUIRED_TABLES = {"alembic_version", "events", "commands", "projections"}
 
 _engines: dict[tuple[int, str], Engine] = {}
 
@@ -92,3 +96,29 @@ def lock_key(connection: Connection, key: str) -> None:
 def ping(url: str | None = None) -> None:
     with reading(url) as connection:
         connection.execute(text("SELECT 1"))
+
+
+def missing(url: str) -> str | None:
+    """Why `url` holds no eventshop database (one line), or None when it does. Creates nothing."""
+    parsed = make_url(normalise_url(url))
+    if parsed.get_backend_name() == "sqlite":
+        path = Path(parsed.database or "")
+        if not path.is_file():
+            return f"no eventshop database in {path.parent} (no {path.name} there)"
+        try:
+            with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as connection:
+                found = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
+        except sqlite3.Error as error:
+            return f"{path} is not a SQLite database eventshop can read ({error})"
+    else:
+        probe = create_engine(parsed, poolclass=NullPool, connect_args={"connect_timeout": 5})
+        try:
+            found = set(inspect(probe).get_table_names())
+        except OperationalError as error:
+            reason = str(error.orig).strip().splitlines()[0]
+            return f"cannot reach the database at {parsed.render_as_string()}: {reason}"
+        finally:
+            probe.dispose()
+    if not found >= REQUIRED_TABLES:
+        return f"{parsed.render_as_string()} holds no eventshop tables; run `eventshop migrate` first"
+    return None

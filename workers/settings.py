@@ -13,6 +13,7 @@ class Settings:
     data_dir: Path
     database_url: str
     broker_url: str
+    embedded_broker: bool
     command_batch: int
     projection_batch: int
     max_attempts: int
@@ -56,7 +57,8 @@ def _build(
     return Settings(
         data_dir=folder,
         database_url=database_url or f"sqlite:///{folder / 'eventshop.db'}",
-        broker_url=broker_url or "filesystem://",
+        broker_url=broker_url or f"redis+socket://{folder / 'broker' / 'redis.sock'}",
+        embedded_broker=not broker_url,
         command_batch=int(command_batch or 100),
         projection_batch=int(projection_batch or 500),
         max_attempts=int(max_attempts or 5),

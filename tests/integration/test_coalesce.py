@@ -21,7 +21,7 @@ def test_a_second_ring_waits_for_the_first_to_be_answered(
 
 
 def test_other_brokers_and_an_unreachable_redis_always_ring(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("BROKER_URL", "filesystem://")
+    monkeypatch.setenv("BROKER_URL", "amqp://guest@127.0.0.1//")
     assert coalesce.should_ring("x") and coalesce.should_ring("x")
     monkeypatch.setenv("BROKER_URL", "redis://127.0.0.1:1/0")
     assert coalesce.should_ring("x") and coalesce.should_ring("x")

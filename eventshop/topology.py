@@ -1,0 +1,31 @@
+"""The processes that make up a running eventshop, each named after its role.
+
+`eventshop up` and the benchmark stack start exactly these; the Procfile spells out the same
+roles for honcho.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from workers import broker
+from workers.celery_config import COMMANDS_QUEUE, PROJECTIONS_QUEUE
+from workers.settings import Settings
+
+PYTHON = sys.executable
+CELERY = [PYTHON, "-m", "celery", "-A", "workers"]
+
+
+def programs(
+    settings: Settings, host: str, port: int, *, workers: int = 2, log_level: str = "INFO"
+) -> dict[str, list[str]]:
+    """Role -> command line, in start order: the embedded broker first when there is one."""
+    worker = [*CELERY, "worker", "-P", "prefork", "-l", log_level]
+    found: dict[str, list[str]] = {}
+    if settings.embedded_broker:
+        found["broker"] = broker.server_command(settings)
+    found["web"] = [PYTHON, "-m", "eventshop", "web", "--host", host, "--port", str(port)]
+    found["worker"] = [*worker, "-Q", COMMANDS_QUEUE, "-n", "worker@%h", "-c", str(workers)]
+    found["projector"] = [*worker, "-Q", PROJECTIONS_QUEUE, "-n", "projector@%h", "-c", "1"]
+    found["beat"] = [*CELERY, "beat", "-s", str(settings.data_dir / "celerybeat-schedule"), "-l", log_level]
+    return found
