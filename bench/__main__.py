@@ -18,7 +18,7 @@ app = typer.Typer(add_completion=False)
 @app.command()
 def main(
     sqlite: Annotated[
-        bool, typer.Option("--sqlite", help="SQLite + folder broker instead of PostgreSQL + Redis.")
+        bool, typer.Option("--sqlite", help="SQLite + the embedded broker, as `eventshop up` runs.")
     ] = False,
     quick: Annotated[
         bool, typer.Option(help="Short runs and small data: a smoke test, not figures.")
@@ -32,7 +32,7 @@ def main(
     duration = 3.0 if quick else 10.0
     stack = Stack(out.resolve() / "run", sqlite)
     results: dict[str, Any] = {
-        "environment": environment("SQLite + folder broker" if sqlite else "PostgreSQL + Redis")
+        "environment": environment("SQLite + embedded broker" if sqlite else "PostgreSQL + Redis")
     }
     try:
         stack.fresh_database()
@@ -67,7 +67,7 @@ def main(
         storage.update(scenarios.rebuild(20_000 if quick else (1_000_000 if big else 100_000)))
         results["storage"] = storage
     finally:
-        stack.stop_all()
+        stack.stop_all(keep_broker=False)
         stack.drop_databases()
     write(results, out)
 

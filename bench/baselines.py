@@ -20,8 +20,7 @@ def celery_noop(stack: Stack, tasks: int) -> dict[str, float]:
     """No-op task round trips a second: send, run on a worker, result back, same settings."""
     stack.start(
         "noop-worker",
-        [*CELERY, "-A", "bench.noop", "worker", "-Q", "bench", "-c", "2", "-l", "WARNING"]
-        + (["-P", "threads"] if stack.sqlite else []),
+        [*CELERY, "-A", "bench.noop", "worker", "-Q", "bench", "-c", "2", "-l", "WARNING"],
         BENCH_RESULT_BACKEND=stack.result_backend,
     )
     os.environ["BENCH_RESULT_BACKEND"] = stack.result_backend

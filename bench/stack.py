@@ -17,7 +17,8 @@ import redis
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from workers import db, migrate
+from eventshop import topology
+from workers import broker, db, migrate, settings
 
 PYTHON = sys.executable
 CELERY = [PYTHON, "-m", "celery"]
@@ -34,19 +35,21 @@ class Stack:
     admin_url: str = ""
 
     def __post_init__(self) -> None:
+        """On SQLite the embedded broker `eventshop up` runs, started here; else BROKER_URL's Redis."""
         self.folder.mkdir(parents=True, exist_ok=True)
+        os.environ["EVENTSHOP_DATA_DIR"] = str(self.folder / "data")
         if self.sqlite:
-            self.broker_url = "filesystem://"
+            os.environ.pop("BROKER_URL", None)
+            embedded = settings.load()
+            self.start("broker", broker.server_command(embedded))
+            self.broker_url = embedded.broker_url
         else:
             self.broker_url = os.environ.get("BROKER_URL") or "redis://127.0.0.1:6379/14"
-            redis.Redis.from_url(self.broker_url).flushdb()
-        os.environ.update(BROKER_URL=self.broker_url, EVENTSHOP_DATA_DIR=str(self.folder / "data"))
+        os.environ["BROKER_URL"] = self.broker_url
+        _wait_for_broker(self.broker_url)
 
     @property
     def result_backend(self) -> str:
-        if self.sqlite:
-            (self.folder / "results").mkdir(exist_ok=True)
-            return f"file://{self.folder / 'results'}"
         return self.broker_url
 
     def fresh_database(self) -> str:
@@ -83,28 +86,26 @@ class Stack:
             )
 
     def start_system(self, port: int, workers: int = 2) -> str:
-        """API, command worker, projector and beat; returns the GraphQL URL once it answers."""
-        pool = "threads" if self.sqlite else "prefork"
-        worker = [*CELERY, "-A", "workers", "worker", "-P", pool, "-l", "WARNING"]
-        self.start("web", [PYTHON, "-m", "eventshop", "web", "--port", str(port)])
-        self.start("worker", [*worker, "-Q", "commands", "-n", "worker@%h", "-c", str(workers)])
-        self.start("projector", [*worker, "-Q", "projections", "-n", "projector@%h", "-c", "1"])
-        self.start(
-            "beat", [*CELERY, "-A", "workers", "beat", "-s", str(self.folder / "beat"), "-l", "WARNING"]
-        )
+        """API, command worker, projector and beat as `eventshop up` runs them; returns the GraphQL
+        URL once it answers."""
+        programs = topology.programs(settings.load(), "127.0.0.1", port, workers=workers, log_level="WARNING")
+        for name, command in programs.items():
+            self.start(name, command)
         wait_until_up(f"http://127.0.0.1:{port}/healthz")
         return f"http://127.0.0.1:{port}/graphql"
 
-    def stop_all(self) -> None:
-        for process in self.processes.values():
+    def stop_all(self, keep_broker: bool = True) -> None:
+        """Stop every process but the embedded broker (unless `keep_broker` is False)."""
+        stopping = {n: p for n, p in self.processes.items() if n != "broker" or not keep_broker}
+        for process in stopping.values():
             _signal(process, signal.SIGTERM)
-        for process in self.processes.values():
+        for name, process in stopping.items():
+            del self.processes[name]
             try:
                 process.wait(20)
             except subprocess.TimeoutExpired:
                 _signal(process, signal.SIGKILL)
                 process.wait()
-        self.processes.clear()
 
     def drop_databases(self) -> None:
         for engine in list(db._engines.values()):
@@ -123,6 +124,19 @@ class Stack:
 def _signal(process: subprocess.Popen[bytes], signum: int) -> None:
     with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signum)
+
+
+def _wait_for_broker(url: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    client = redis.Redis.from_url(broker.client_url(url) or url)
+    while True:
+        try:
+            client.flushdb()
+            return
+        except redis.RedisError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
 
 
 def wait_until_up(url: str, timeout: float = 90) -> None:

@@ -19,8 +19,9 @@ T = TypeVar("T")
 
 
 class Client:
-    def __init__(self, base: str) -> None:
+    def __init__(self, base: str, pid: int | None = None) -> None:
         self.base = base
+        self.pid = pid
         self.stopped_cleanly: bool | None = None
 
     def request(
@@ -91,15 +92,8 @@ def wait_for(probe: Callable[[], T | None], timeout: float, what: str) -> T:
 @contextmanager
 def running_system(env: dict[str, str], port: int, data_dir: Path, log: Path) -> Iterator[Client]:
     """`eventshop up` as a user runs it, in its own process group; Ctrl-C (SIGINT) stops it."""
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "eventshop", "up", "--port", str(port), "--data-dir", str(data_dir)],
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    client = Client(f"http://127.0.0.1:{port}")
+    process = start_up(env, port, data_dir, log)
+    client = Client(f"http://127.0.0.1:{port}", process.pid)
     try:
         wait_for(lambda: _healthy(client, process, log), 90, "the API to answer /healthz")
         yield client
@@ -116,16 +110,27 @@ def _healthy(client: Client, process: subprocess.Popen[bytes], log: Path) -> boo
         return False
 
 
-def stop(process: subprocess.Popen[bytes], timeout: float = 30) -> bool:
-    """Press Ctrl-C (SIGINT to the whole process group, as a terminal does); True if all ended."""
-    try:
+def start_up(env: dict[str, str], port: int, data_dir: Path, log: Path) -> subprocess.Popen[bytes]:
+    """`eventshop up` in its own process group, its output appended to `log`."""
+    with log.open("ab") as output:
+        return subprocess.Popen(
+            [sys.executable, "-m", "eventshop", "up", "--port", str(port), "--data-dir", str(data_dir)],
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
+def stop(process: subprocess.Popen[bytes], timeout: float = 15) -> bool:
+    """Press Ctrl-C (SIGINT to the whole process group, as a terminal does); True if every
+    process of the group ended within `timeout` seconds."""
+    with suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGINT)
-        process.wait(timeout)
-    except (subprocess.TimeoutExpired, ProcessLookupError):
-        pass
     try:
-        wait_for(lambda: not group_alive(process.pid), 10, "every process of the group to end")
-        clean = process.poll() is not None
+        ended = lambda: process.poll() is not None and not group_alive(process.pid)  # noqa: E731
+        wait_for(ended, timeout, "every process of the group to end")
+        clean = True
     except AssertionError:
         clean = False
     if not clean:
