@@ -29,3 +29,19 @@ def programs(
     found["projector"] = [*worker, "-Q", PROJECTIONS_QUEUE, "-n", "projector@%h", "-c", "1"]
     found["beat"] = [*CELERY, "beat", "-s", str(settings.data_dir / "celerybeat-schedule"), "-l", log_level]
     return found
+
+
+# What each role's command line contains, so a running process can be told apart from the others.
+MARKS = {
+    "broker": "redis-server",
+    "web": "eventshop web",
+    "worker": "-n worker@",
+    "projector": "-n projector@",
+    "beat": "workers beat",
+}
+
+
+def role(cmdline: list[str]) -> str | None:
+    """The role a process started from `programs` plays, read off its command line."""
+    line = " ".join(cmdline)
+    return next((name for name, mark in MARKS.items() if mark in line), None)

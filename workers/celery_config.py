@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from workers.broker import client_url
 from workers.settings import Settings
 
 HANDLE_COMMANDS = "eventshop.handle_commands"
@@ -13,7 +14,7 @@ COMMANDS_QUEUE, PROJECTIONS_QUEUE = "commands", "projections"
 
 
 def celery_config(settings: Settings) -> dict[str, Any]:
-    config: dict[str, Any] = {
+    return {
         "broker_url": settings.broker_url,
         "broker_connection_retry_on_startup": True,
         "broker_connection_timeout": settings.broker_timeout,
@@ -33,6 +34,9 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "beat_schedule": {
             "redeliver-lost-doorbells": {"task": REDELIVER, "schedule": settings.redeliver_after}
         },
-        "broker_transport_options": {"visibility_timeout": 300, "socket_connect_timeout": 2},
+        "broker_transport_options": (
+            {"visibility_timeout": 300, "socket_connect_timeout": 2}
+            if client_url(settings.broker_url)
+            else {}
+        ),
     }
-    return config

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import sqlite3
 from collections.abc import Iterator
@@ -70,8 +71,27 @@ def is_postgres(connection: Connection) -> bool:
 @contextmanager
 def writing(url: str | None = None) -> Iterator[Connection]:
     """A write transaction, committed on success and rolled back on error."""
-    with engine(url).connect() as connection, connection.begin():
+    found = engine(url)
+    with _writer_turn(found), found.connect() as connection, connection.begin():
         yield connection
+
+
+@contextmanager
+def _writer_turn(found: Engine) -> Iterator[None]:
+    """On SQLite, wait for the writers' file lock before `BEGIN IMMEDIATE`, and hold it until the
+    commit. SQLite's own busy handler polls with sleeps of up to 100 ms, so under several writing
+    processes the write lock sits idle between holders; a blocked `flock` wakes as soon as it is
+    free. SQLite's lock still guards correctness; this only hands it over promptly."""
+    database = found.url.database if found.dialect.name == "sqlite" else None
+    if not database or database == ":memory:":
+        yield
+        return
+    with open(f"{database}-writer", "a+b") as turn:
+        fcntl.flock(turn, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(turn, fcntl.LOCK_UN)
 
 
 @contextmanager

@@ -14,19 +14,14 @@ import psutil
 import pytest
 from sqlalchemy import func, select
 
+from eventshop import topology
 from tests.conftest import free_port
 from tests.e2e.client import Client, running_system, start_up, stop, wait_for
 from tests.e2e.documents import CREATE
 from workers import db
 from workers.schema import commands
 
-ROLES = {
-    "broker": "redis-server",
-    "web": "eventshop web",
-    "worker": "-n worker@",
-    "projector": "-n projector@",
-    "beat": "workers beat",
-}
+ROLES = ("broker", "web", "worker", "projector", "beat")
 
 
 @pytest.fixture
@@ -39,7 +34,7 @@ def env() -> dict[str, str]:
 def role(up_pid: int, name: str) -> psutil.Process:
     """The process of `eventshop up` that plays `name`, found by its command line."""
     for child in psutil.Process(up_pid).children():
-        if ROLES[name] in " ".join(child.cmdline()):
+        if topology.role(child.cmdline()) == name:
             return child
     raise AssertionError(f"no {name} process under eventshop up")
 
