@@ -10,7 +10,7 @@ from aiohttp import web
 from api import engine as engines
 from api.doorbell import Doorbell
 from api.http import DOORBELL, ENGINE, graphql
-from workers import db, settings
+from store import db, settings
 
 log = logging.getLogger(__name__)
 

@@ -9,8 +9,8 @@ from typing import Any
 
 from api.doorbell import Doorbell
 from api.errors import ConflictError, UnavailableError, UserInputError
-from workers import db, mailbox, registry
-from workers.codec import to_json
+from store import db, mailbox, registry
+from store.codec import to_json
 
 # Product ids derived from a client's command id stay the same when the command is resubmitted.
 DERIVED_IDS = uuid.UUID("5b1f6c1e-9a57-4c55-9a2e-3c9f3f2a9e10")

@@ -7,9 +7,9 @@ import logging
 
 from celery import Celery
 
-from workers import coalesce
-from workers.celery_config import HANDLE_COMMANDS, celery_config
-from workers.settings import Settings
+from store import coalesce
+from store.celery_config import HANDLE_COMMANDS, celery_config
+from store.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -10,8 +10,8 @@ from typing import Any
 from sqlalchemy import Row, func, select
 
 from api.errors import UserInputError
-from workers import db, eventstore
-from workers.schema import commands, products
+from store import db, eventstore
+from store.schema import commands, products
 
 PAGE_DEFAULT, PAGE_MAX = 20, 100
 POSITION_LIMIT = 2**63

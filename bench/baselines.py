@@ -11,7 +11,7 @@ from sqlalchemy import Column, Integer, MetaData, String, Table, insert, select
 
 from bench.measure import median, timings
 from bench.stack import CELERY, Stack
-from workers import db
+from store import db
 
 QUERY = "query($id: ID!) { product(id: $id) { id sku name price { amount currency } version } }"
 
@@ -61,7 +61,7 @@ def raw_inserts(rows: int, single: int) -> dict[str, float]:
 
 
 def primary_key_select(product_id: str, n: int) -> dict[str, float]:
-    from workers.schema import products
+    from store.schema import products
 
     def one() -> Any:
         with db.reading() as connection:

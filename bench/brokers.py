@@ -28,7 +28,7 @@ from rich.table import Table
 from sqlalchemy import create_engine, func, select
 
 from bench.stack import wait_until_up
-from workers.schema import commands
+from store.schema import commands
 
 CREATE = "mutation($i: CreateProductInput!) { createProduct(input: $i) { commandId } }"
 FAKEREDIS = (

@@ -16,8 +16,8 @@ from typing import Any
 import aiohttp
 from sqlalchemy import select
 
-from workers import db
-from workers.schema import commands, events, projections
+from store import db
+from store.schema import commands, events, projections
 
 Request = tuple[str, dict[str, Any]]
 

@@ -6,8 +6,8 @@ import os
 
 from celery import Celery
 
-from workers import settings
-from workers.celery_config import celery_config
+from store import settings
+from store.celery_config import celery_config
 
 app = Celery("eventshop-bench")
 app.config_from_object(

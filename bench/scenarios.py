@@ -26,9 +26,10 @@ from bench.load import (
 )
 from bench.measure import median, percentile, timings
 from domain.product import Money, ProductCreated, ProductPriceChanged, decider
-from workers import command_handler, db, eventstore, mailbox, projector, registry, snapshots
-from workers.codec import to_json
-from workers.schema import event_head, events
+from store import db, eventstore, mailbox, registry, snapshots
+from store.codec import to_json
+from store.schema import event_head, events
+from workers import command_handler, projector
 
 
 def seed_products(url: str, count: int) -> list[str]:
@@ -44,7 +45,7 @@ def seed_products(url: str, count: int) -> list[str]:
     ids = {s.command_id for s in samples if s.ok and s.command_id}
     _drain(ids)
     with db.reading() as connection:
-        from workers.schema import commands
+        from store.schema import commands
 
         rows = connection.execute(commands.select().where(commands.c.id.in_(ids))).all()
     return [row.aggregate_id for row in rows][:count]

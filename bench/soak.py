@@ -29,7 +29,7 @@ from sqlalchemy import create_engine, func, select
 from bench.load import Mix
 from bench.stack import wait_until_up
 from eventshop import topology
-from workers.schema import commands
+from store.schema import commands
 
 READS = (
     "query($id: ID!) { product(id: $id) { id sku name price { amount currency } version } }",

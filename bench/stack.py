@@ -18,7 +18,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from eventshop import topology
-from workers import broker, db, migrate, settings
+from store import broker, db, migrate, settings
 
 PYTHON = sys.executable
 CELERY = [PYTHON, "-m", "celery"]

@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from workers import settings
+from store import settings
 
 app = typer.Typer(
     help="eventshop: an event-sourced commerce backend with a GraphQL API.", no_args_is_help=True
@@ -44,7 +44,7 @@ def _use(data_dir: Path | None) -> settings.Settings:
 
 def _existing(data_dir: Path | None) -> settings.Settings:
     """Like `_use`, but exit 2 with one line unless the database holds eventshop's tables."""
-    from workers import db
+    from store import db
 
     config = _use(data_dir)
     problem = db.missing(config.database_url)
@@ -57,7 +57,7 @@ def _existing(data_dir: Path | None) -> settings.Settings:
 @app.command()
 def migrate(data_dir: DataDir = DEFAULT_DATA_DIR) -> None:
     """Create or upgrade every table (Alembic migrations) in DATABASE_URL or the data folder."""
-    from workers import migrate as migrations
+    from store import migrate as migrations
 
     _use(data_dir)
     migrations.upgrade()
@@ -88,8 +88,8 @@ def up(
     """
     from eventshop import topology
     from eventshop.supervisor import Supervisor
-    from workers import broker
-    from workers import migrate as migrations
+    from store import broker
+    from store import migrate as migrations
 
     config = _use(data_dir)
     config.data_dir.mkdir(parents=True, exist_ok=True)
@@ -112,7 +112,7 @@ def up(
 def _broker_answers(broker_url: str) -> bool:
     import redis
 
-    from workers import broker
+    from store import broker
 
     url = broker.client_url(broker_url)
     if url is None:
@@ -216,10 +216,10 @@ def projections_skip(
 
 
 def _known_projection(name: str) -> None:
-    from workers import registry
+    from workers.projections import PROJECTIONS
 
-    if name not in registry.PROJECTIONS:
-        console.print(f"[red]no projection {name}; known: {', '.join(registry.PROJECTIONS)}[/red]")
+    if name not in PROJECTIONS:
+        console.print(f"[red]no projection {name}; known: {', '.join(PROJECTIONS)}[/red]")
         raise typer.Exit(2)
 
 
@@ -227,7 +227,7 @@ def _ring_projector(name: str) -> None:
     """Ask a projector to catch up now; if the broker is down, beat will ring within seconds."""
     from celery import Celery
 
-    from workers.celery_config import PROJECT, celery_config
+    from store.celery_config import PROJECT, celery_config
 
     client = Celery("eventshop-cli")
     client.config_from_object(celery_config(settings.load()))

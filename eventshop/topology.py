@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import sys
 
-from workers import broker
-from workers.celery_config import COMMANDS_QUEUE, PROJECTIONS_QUEUE
-from workers.settings import Settings
+from store import broker
+from store.celery_config import COMMANDS_QUEUE, PROJECTIONS_QUEUE
+from store.settings import Settings
 
 PYTHON = sys.executable
 CELERY = [PYTHON, "-m", "celery", "-A", "workers"]

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 import socket
-import threading
+import subprocess
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -14,8 +15,9 @@ import redis
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from workers import db, migrate
-from workers.schema import metadata
+from store import db, migrate
+from store.broker import server_binary
+from store.schema import metadata
 
 _skipped: list[str] = []
 
@@ -87,18 +89,41 @@ def database(session_database: str, monkeypatch: pytest.MonkeyPatch) -> str:
 
 @pytest.fixture(scope="session")
 def redis_url() -> Iterator[str]:
-    """BROKER_URL when set (real Redis in CI), else a fakeredis server on a local TCP port."""
+    """BROKER_URL when set (a Redis server in CI), else the embedded broker's redis-server on a
+    local TCP port."""
     if os.environ.get("BROKER_URL"):
         yield os.environ["BROKER_URL"]
         return
-    from fakeredis import TcpFakeServer
-
     port = free_port()
-    server = TcpFakeServer(("127.0.0.1", port), server_type="redis")
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"redis://127.0.0.1:{port}/0"
-    server.shutdown()
+    server = subprocess.Popen(
+        [
+            str(server_binary()),
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ],
+        stdout=subprocess.DEVNULL,
+    )
+    url = f"redis://127.0.0.1:{port}/0"
+    client = redis.Redis.from_url(url)
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            client.ping()
+            break
+        except redis.ConnectionError:
+            if time.monotonic() > deadline or server.poll() is not None:
+                raise
+            time.sleep(0.05)
+    client.close()
+    yield url
+    server.terminate()
+    server.wait()
 
 
 @pytest.fixture(scope="session")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from celery import Celery
 
-from workers import settings
-from workers.celery_config import celery_config
+from store import settings
+from store.celery_config import celery_config
 
 app = Celery("eventshop", include=["workers.tasks"])
 app.config_from_object(celery_config(settings.load()))

@@ -11,11 +11,12 @@ from sqlalchemy import Connection, Row
 from sqlalchemy.exc import DBAPIError
 
 from domain.decider import Decider, Rejected
-from workers import db, eventstore, mailbox, registry, settings, snapshots
-from workers.codec import from_json
-from workers.eventstore import NewEvent
+from store import db, eventstore, mailbox, registry, settings, snapshots
+from store.codec import from_json
+from store.eventstore import NewEvent
+from store.mailbox import FAILED, REJECTED, SUCCEEDED, Outcome
 from workers.failpoints import hit
-from workers.mailbox import FAILED, REJECTED, SUCCEEDED, Outcome
+from workers.projections import INLINE_PROJECTIONS
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +77,7 @@ def _handle(
         command_type: Any = registry.COMMANDS[row.type][0]
         command = from_json(command_type, {**row.payload, "at": row.submitted_at.isoformat()})
         events = list(decider.decide(command, state))
-        inline = [(p, e) for e in events for p in registry.INLINE_PROJECTIONS if isinstance(e, p.handles)]
+        inline = [(p, e) for e in events for p in INLINE_PROJECTIONS if isinstance(e, p.handles)]
         if inline:
             with connection.begin_nested():
                 for projection, event in inline:

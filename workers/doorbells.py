@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from workers import db, mailbox, projector, settings
+from store import db, mailbox, settings
+from workers import projector
 
 
 def stale_mailboxes() -> list[str]:

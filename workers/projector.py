@@ -14,11 +14,12 @@ from sqlalchemy import Connection, Row, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 
-from workers import db, eventstore, registry, settings
-from workers.eventstore import RecordedEvent
+from store import db, eventstore, registry, settings
+from store.eventstore import RecordedEvent
+from store.schema import events, projection_skips, projections
 from workers.failpoints import hit
-from workers.projections import Projection
-from workers.schema import events, projection_skips, projections
+from workers.projections import PROJECTIONS
+from workers.projections.base import Projection
 
 RUNNING, HALTED = "RUNNING", "HALTED"
 
@@ -71,7 +72,7 @@ def catch_up_all(names: list[str]) -> int:
 
 
 def project_batch(name: str, limit: int) -> int:
-    projection = registry.PROJECTIONS[name]
+    projection = PROJECTIONS[name]
     with db.writing() as connection:
         checkpoint = _lock_checkpoint(connection, name)
         if checkpoint.status == HALTED:
@@ -136,7 +137,7 @@ def reset(name: str) -> None:
     """
     with db.writing() as connection:
         _lock_checkpoint(connection, name)
-        for table in registry.PROJECTIONS[name].tables:
+        for table in PROJECTIONS[name].tables:
             connection.execute(table.delete())
         connection.execute(projection_skips.delete().where(projection_skips.c.projection == name))
         _save(connection, name, position=0, status=RUNNING, error=None, error_position=None, attempts=0)
@@ -195,7 +196,7 @@ def statuses() -> list[Status]:
         Status(name, row.position, head, row.status, row.error, row.error_position, row.attempts)
         if (row := rows.get(name))
         else Status(name, 0, head, RUNNING, None, None, 0)
-        for name in registry.PROJECTIONS
+        for name in PROJECTIONS
     ]
 
 

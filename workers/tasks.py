@@ -6,9 +6,11 @@ from typing import Any
 
 from sqlalchemy.exc import DBAPIError
 
-from workers import coalesce, command_handler, doorbells, projector, registry
+from store import coalesce
+from store.celery_config import HANDLE_COMMANDS, PROJECT, REDELIVER
+from workers import command_handler, doorbells, projector
 from workers.celery import app
-from workers.celery_config import HANDLE_COMMANDS, PROJECT, REDELIVER
+from workers.projections import PROJECTIONS
 
 
 def _backoff(retries: int) -> int:
@@ -35,7 +37,7 @@ def project(self: Any, name: str | None = None) -> int:
     if name is None:
         coalesce.answered(coalesce.PROJECTOR)
     try:
-        return projector.catch_up_all([name] if name else list(registry.PROJECTIONS))
+        return projector.catch_up_all([name] if name else list(PROJECTIONS))
     except (DBAPIError, projector.RetryLater) as error:
         raise self.retry(exc=error, countdown=_backoff(self.request.retries)) from error
 

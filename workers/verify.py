@@ -9,10 +9,11 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, create_engine, func, select
 
-from workers import db, eventstore, registry
-from workers.codec import to_json
-from workers.projections import InlineProjection, Projection
-from workers.schema import commands, events, metadata, projection_skips, projections, snapshots
+from store import db, eventstore, registry
+from store.codec import to_json
+from store.schema import commands, events, metadata, projection_skips, projections, snapshots
+from workers.projections import INLINE_PROJECTIONS, PROJECTIONS
+from workers.projections.base import InlineProjection, Projection
 
 REPLAY_BATCH = 2000
 
@@ -108,7 +109,7 @@ def _positions(connection: Connection, head: int, report: Report) -> None:
 def _projections(connection: Connection, head: int, report: Report) -> None:
     """I4/I5/I7: each read table equals a fresh replay up to its checkpoint; checkpoints <= head."""
     checkpoints = {row.name: row for row in connection.execute(select(projections))}
-    for name, projection in registry.PROJECTIONS.items():
+    for name, projection in PROJECTIONS.items():
         checkpoint = checkpoints.get(name)
         position = checkpoint.position if checkpoint else 0
         if position > head:
@@ -123,7 +124,7 @@ def _projections(connection: Connection, head: int, report: Report) -> None:
             ).scalars()
         )
         _compare(connection, projection, position, skipped, report)
-    for inline in registry.INLINE_PROJECTIONS:
+    for inline in INLINE_PROJECTIONS:
         _compare(connection, inline, head, set(), report)
 
 

@@ -27,10 +27,10 @@ from hypothesis_graphql import Mode, mutations, queries
 from sqlalchemy import select
 
 import api
+from store import db
+from store.schema import commands
 from tests.conftest import free_port
 from tests.e2e.client import Client, running_system, wait_for
-from workers import db
-from workers.schema import commands
 
 # DateTime is built into Tartiflette, so the SDL files leave it out; graphql-core needs it declared.
 SDL = "scalar DateTime\n" + "\n".join(

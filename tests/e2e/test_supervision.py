@@ -15,11 +15,11 @@ import pytest
 from sqlalchemy import func, select
 
 from eventshop import topology
+from store import db
+from store.schema import commands
 from tests.conftest import free_port
 from tests.e2e.client import Client, running_system, start_up, stop, wait_for
 from tests.e2e.documents import CREATE
-from workers import db
-from workers.schema import commands
 
 ROLES = ("broker", "web", "worker", "projector", "beat")
 

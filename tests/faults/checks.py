@@ -6,11 +6,12 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from store import db
+from store.schema import commands, event_head, events, projections
 from tests.e2e.client import Client, wait_for
 from tests.e2e.documents import CREATE
 from tests.faults.cluster import Cluster
-from workers import db, registry
-from workers.schema import commands, event_head, events, projections
+from workers.projections import PROJECTIONS
 
 
 def create(api: Client, sku: str, name: str = "Fault", amount: int = 100) -> dict[str, Any]:
@@ -37,7 +38,7 @@ def at_head(url: str, names: list[str] | None = None) -> bool:
     with db.reading(url) as connection:
         head = connection.execute(select(event_head.c.position)).scalar_one()
         positions = dict(connection.execute(select(projections.c.name, projections.c.position)).all())
-    return all(positions.get(name, 0) == head for name in names or list(registry.PROJECTIONS))
+    return all(positions.get(name, 0) == head for name in names or list(PROJECTIONS))
 
 
 def projections_at_head(cluster: Cluster, timeout: float = 120, names: list[str] | None = None) -> None:

@@ -9,11 +9,11 @@ from typing import Any
 
 from sqlalchemy import select
 
+from store import db
+from store.schema import commands
 from tests.e2e.documents import PRICE
 from tests.faults.checks import all_terminal, create, projections_at_head, verify_green
 from tests.faults.cluster import Cluster
-from workers import db
-from workers.schema import commands
 
 
 def test_500_concurrent_price_changes_on_5_products_with_competing_workers(cluster: Cluster) -> None:

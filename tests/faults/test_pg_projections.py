@@ -13,11 +13,12 @@ from typing import Any
 import pytest
 
 from domain.product import Money, ProductCreated
+from store import db, eventstore, registry
 from tests.e2e.client import wait_for
 from tests.e2e.documents import PRICE
 from tests.faults.checks import all_terminal, create, event_count, projections_at_head, verify_green
 from tests.faults.cluster import Cluster
-from workers import db, eventstore, registry
+from workers.projections import INLINE_PROJECTIONS
 
 
 def settled(cluster: Cluster, receipt: dict[str, Any]) -> dict[str, Any]:
@@ -48,7 +49,7 @@ def slow_append(url: str, product_id: str, commit: bool) -> None:
     """Append a product's creation in a transaction held open for 3 s, then commit or roll back."""
     event = ProductCreated(product_id, "SLOW-1", "Slow", "", Money(1, "EUR"), datetime.now(UTC))
     with contextlib.suppress(RolledBack), db.writing(url) as connection:
-        for inline in registry.INLINE_PROJECTIONS:
+        for inline in INLINE_PROJECTIONS:
             inline.apply(connection, event)
         new = [registry.encode_event(event, {"command_id": None})]
         eventstore.append(connection, product_id, "Product", 0, new, datetime.now(UTC))

@@ -12,11 +12,11 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from store import db
+from store.schema import commands
 from tests.conftest import free_port
 from tests.e2e.client import Client, running_system, wait_for
 from tests.e2e.documents import CREATE, PRICE
-from workers import db
-from workers.schema import commands
 
 
 def test_eventshop_up_on_sqlite_under_concurrent_load(tmp_path: Path) -> None:

@@ -9,9 +9,9 @@ from typing import Any
 from sqlalchemy import select
 
 from domain.product import ChangeProductPrice, CreateProduct, DeleteProduct, Money, UpdateProduct
-from workers import db, mailbox, registry
-from workers.codec import to_json
-from workers.schema import commands
+from store import db, mailbox, registry
+from store.codec import to_json
+from store.schema import commands
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 

@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from workers import coalesce
+from store import coalesce
 
 
 def test_a_second_ring_waits_for_the_first_to_be_answered(

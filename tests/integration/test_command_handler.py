@@ -12,10 +12,11 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.exc import OperationalError
 
 from domain import product
+from store import db, eventstore, mailbox, registry
+from store.schema import commands, events, sku_claims, snapshots
+from store.snapshots import load as load_snapshot
 from tests.integration.helpers import create, delete, outcome, record, rename, reprice
-from workers import command_handler, db, eventstore, mailbox, registry
-from workers.schema import commands, events, sku_claims, snapshots
-from workers.snapshots import load as load_snapshot
+from workers import command_handler
 
 
 def history(product_id: str) -> list[eventstore.RecordedEvent]:

@@ -9,9 +9,9 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
-from workers import db, eventstore
-from workers.eventstore import ConcurrencyError, NewEvent
-from workers.schema import events
+from store import db, eventstore
+from store.eventstore import ConcurrencyError, NewEvent
+from store.schema import events
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 

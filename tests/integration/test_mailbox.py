@@ -9,9 +9,9 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select
 
+from store import db, mailbox
+from store.schema import commands
 from tests.integration.helpers import create, record
-from workers import db, mailbox
-from workers.schema import commands
 
 
 def test_the_same_command_id_records_once(database: str) -> None:

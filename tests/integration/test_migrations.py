@@ -5,8 +5,8 @@ from __future__ import annotations
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from workers import db, migrate
-from workers.schema import metadata
+from store import db, migrate
+from store.schema import metadata
 
 
 def test_migrations_match_the_schema(database: str) -> None:

@@ -13,12 +13,14 @@ import pytest
 from sqlalchemy import Connection, select, update
 from sqlalchemy.exc import OperationalError
 
+from store import db
+from store.eventstore import RecordedEvent
+from store.schema import product_prices, products, projection_skips, projections
 from tests.integration.helpers import create, delete, record, rename, reprice
-from workers import command_handler, db, projector, registry
-from workers.eventstore import RecordedEvent
-from workers.projections import Projection
+from workers import command_handler, projector
+from workers.projections import PROJECTIONS
 from workers.projections import products as products_projection
-from workers.schema import product_prices, products, projection_skips, projections
+from workers.projections.base import Projection
 
 
 def checkpoint() -> Any:
@@ -77,7 +79,7 @@ def test_a_database_error_mid_batch_leaves_neither_rows_nor_checkpoint(
 ) -> None:
     seed()
     broken = _failing_at(3, OperationalError("UPDATE", {}, Exception("connection lost")))
-    monkeypatch.setitem(registry.PROJECTIONS, "products", broken)
+    monkeypatch.setitem(PROJECTIONS, "products", broken)
     with pytest.raises(OperationalError):
         projector.catch_up("products", batch_size=10)
     assert rows() == {}
@@ -91,7 +93,7 @@ def test_a_failing_event_is_retried_then_halts_the_projection_at_it(
 ) -> None:
     monkeypatch.setenv("EVENTSHOP_MAX_ATTEMPTS", "2")
     kept, _gone = seed()
-    monkeypatch.setitem(registry.PROJECTIONS, "products", _failing_at(3, ValueError("bad event")))
+    monkeypatch.setitem(PROJECTIONS, "products", _failing_at(3, ValueError("bad event")))
     with pytest.raises(projector.RetryLater):
         projector.catch_up("products", batch_size=10)
     first = checkpoint()
@@ -112,7 +114,7 @@ def test_resume_after_the_fix_reaches_the_head(database: str, monkeypatch: pytes
     monkeypatch.setenv("EVENTSHOP_MAX_ATTEMPTS", "1")
     kept, _gone = seed()
     with monkeypatch.context() as patch:
-        patch.setitem(registry.PROJECTIONS, "products", _failing_at(3, ValueError("bad event")))
+        patch.setitem(PROJECTIONS, "products", _failing_at(3, ValueError("bad event")))
         projector.catch_up("products")
     assert checkpoint().status == "HALTED"
     projector.resume("products")
@@ -126,7 +128,7 @@ def test_skip_steps_over_the_failing_event_and_records_who(
 ) -> None:
     monkeypatch.setenv("EVENTSHOP_MAX_ATTEMPTS", "1")
     kept, _gone = seed()
-    monkeypatch.setitem(registry.PROJECTIONS, "products", _failing_at(3, ValueError("bad event")))
+    monkeypatch.setitem(PROJECTIONS, "products", _failing_at(3, ValueError("bad event")))
     projector.catch_up("products")
     with pytest.raises(projector.NotHalted):
         projector.skip("products", 4, by="ops")
@@ -148,7 +150,7 @@ def test_the_projections_command_shows_skips_and_refuses_a_wrong_position(
 ) -> None:
     monkeypatch.setenv("EVENTSHOP_MAX_ATTEMPTS", "1")
     seed()
-    monkeypatch.setitem(registry.PROJECTIONS, "products", _failing_at(3, ValueError("bad event")))
+    monkeypatch.setitem(PROJECTIONS, "products", _failing_at(3, ValueError("bad event")))
     projector.catch_up("products")
     env = {**os.environ, "DATABASE_URL": database, "BROKER_URL": "redis://127.0.0.1:1/0"}
 
@@ -187,8 +189,8 @@ def test_catch_up_all_moves_every_projection_past_a_failing_one(
     database: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     seed()
-    monkeypatch.setitem(registry.PROJECTIONS, "products", _failing_at(3, ValueError("bad event")))
+    monkeypatch.setitem(PROJECTIONS, "products", _failing_at(3, ValueError("bad event")))
     with pytest.raises(projector.RetryLater):
-        projector.catch_up_all(list(registry.PROJECTIONS))
+        projector.catch_up_all(list(PROJECTIONS))
     status = {s.name: s for s in projector.statuses()}
     assert (status["products"].position, status["product_prices"].position) == (2, 5)

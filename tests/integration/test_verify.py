@@ -12,9 +12,11 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import Connection, delete, insert, select, update
 
+from store import db
+from store.schema import commands, events, products, projections, snapshots
 from tests.integration.helpers import create, record, rename, reprice
-from workers import command_handler, db, projector, registry
-from workers.schema import commands, events, products, projections, snapshots
+from workers import command_handler, projector
+from workers.projections import PROJECTIONS
 
 
 def healthy() -> tuple[str, str]:
@@ -28,7 +30,7 @@ def healthy() -> tuple[str, str]:
         record(command)
     command_handler.drain(first)
     command_handler.drain(second)
-    for name in registry.PROJECTIONS:
+    for name in PROJECTIONS:
         projector.catch_up(name)
     return first, second
 

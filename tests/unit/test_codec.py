@@ -20,7 +20,7 @@ from domain.product import (
     UpdateProduct,
     decider,
 )
-from workers.codec import from_json, to_json
+from store.codec import from_json, to_json
 
 PRODUCT_ID = "5f0c6a52-0b8e-4c1e-9a57-2d7f3b1c9e01"
 AT = datetime(2024, 5, 1, 12, 30, 15, 123456, tzinfo=UTC)

@@ -1,4 +1,4 @@
-"""The layers stay apart: the domain is pure, and the API never imports worker task code."""
+"""The layers stay apart: domain <- store <- {workers, api} <- eventshop."""
 
 from __future__ import annotations
 
@@ -32,10 +32,14 @@ def test_the_domain_imports_only_the_standard_library_and_itself() -> None:
         assert not foreign, f"{path} imports {foreign}"
 
 
-def test_the_api_never_imports_worker_task_code() -> None:
+def test_the_api_never_imports_the_workers() -> None:
     for path, names in imports("api").items():
-        tasks = {
-            n for n in names if n.startswith(("workers.tasks", "workers.celery.", "workers.command_handler"))
-        }
-        tasks |= {n for n in names if n == "workers.celery"}
-        assert not tasks, f"{path} imports {tasks}"
+        workers = {n for n in names if n.split(".")[0] == "workers"}
+        assert not workers, f"{path} imports {workers}"
+
+
+def test_the_store_imports_only_the_domain_and_itself() -> None:
+    ours = {"api", "workers", "eventshop", "bench", "tests"}
+    for path, names in imports("store").items():
+        upward = {n for n in names if n.split(".")[0] in ours}
+        assert not upward, f"{path} imports {upward}"

@@ -7,10 +7,10 @@ from typing import Any
 from sqlalchemy import Connection, insert
 
 from domain.product import ProductCreated, ProductPriceChanged
-from workers.eventstore import RecordedEvent
+from store.eventstore import RecordedEvent
+from store.schema import product_prices
 from workers.failpoints import hit
-from workers.projections import Batch, Projection
-from workers.schema import product_prices
+from workers.projections.base import Batch, Projection
 
 
 def _row(recorded: RecordedEvent, event: Any) -> dict[str, Any] | None:

@@ -7,10 +7,10 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
 from domain.product import ProductCreated, ProductDeleted, ProductPriceChanged, ProductUpdated
-from workers.eventstore import RecordedEvent
+from store.eventstore import RecordedEvent
+from store.schema import products
 from workers.failpoints import hit
-from workers.projections import Batch, Projection
-from workers.schema import products
+from workers.projections.base import Batch, Projection
 
 Row = dict[str, Any]
 

@@ -9,8 +9,8 @@ from sqlalchemy.exc import IntegrityError
 
 from domain.decider import Rejected
 from domain.product import ProductCreated, ProductDeleted
-from workers.projections import InlineProjection
-from workers.schema import sku_claims
+from store.schema import sku_claims
+from workers.projections.base import InlineProjection
 
 
 def apply(connection: Connection, event: Any) -> None:

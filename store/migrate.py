@@ -7,7 +7,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
-from workers import db
+from store import db
 
 
 def alembic_config(url: str | None = None) -> Config:

@@ -1,4 +1,8 @@
-"""The one place that registers every aggregate, command, event and projection."""
+"""The one place that registers every aggregate, its commands and its events.
+
+Adding an aggregate touches `domain/`, this list and the SDL. Projections register in
+`workers.projections`.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +10,8 @@ from typing import Any
 
 from domain import product
 from domain.decider import Decider
-from workers.codec import from_json, to_json
-from workers.eventstore import NewEvent, RecordedEvent
-from workers.projections import InlineProjection, Projection, product_prices, products, sku_claims
+from store.codec import from_json, to_json
+from store.eventstore import NewEvent, RecordedEvent
 
 DECIDERS: dict[str, Decider[Any]] = {decider.stream_type: decider for decider in (product.decider,)}
 
@@ -19,10 +22,6 @@ COMMANDS: dict[str, tuple[type, Decider[Any]]] = {
 EVENTS: dict[tuple[str, int], Any] = {
     (event.TYPE, event.VERSION): event for decider in DECIDERS.values() for event in decider.events
 }
-
-PROJECTIONS: dict[str, Projection] = {p.name: p for p in (products.projection, product_prices.projection)}
-
-INLINE_PROJECTIONS: tuple[InlineProjection, ...] = (sku_claims.projection,)
 
 
 def decode_event(recorded: RecordedEvent) -> Any:

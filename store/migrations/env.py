@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from alembic import context
 
-from workers import db
-from workers.schema import metadata
+from store import db
+from store.schema import metadata
 
 config = context.config
 connection = config.attributes.get("connection")

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from workers.schema import event_head, events
+from store.schema import event_head, events
 
 
 class ConcurrencyError(Exception):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import workers.schema
+import store.schema
 
 revision = "0002"
 down_revision = "0001"
@@ -24,7 +24,7 @@ def upgrade() -> None:
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("price_amount", sa.BigInteger(), nullable=False),
         sa.Column("price_currency", sa.String(length=3), nullable=False),
-        sa.Column("changed_at", workers.schema.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("changed_at", store.schema.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("product_id", "version"),
     )
     op.create_table(
@@ -37,7 +37,7 @@ def upgrade() -> None:
         sa.Column("event_type", sa.String(length=128), nullable=False),
         sa.Column("error", sa.Text(), nullable=True),
         sa.Column("skipped_by", sa.String(length=128), nullable=False),
-        sa.Column("skipped_at", workers.schema.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("skipped_at", store.schema.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("projection_skips", schema=None) as batch_op:

@@ -9,9 +9,9 @@ from sqlalchemy import Connection, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from domain.decider import Decider
-from workers import db, eventstore, registry
-from workers.codec import from_json, to_json
-from workers.schema import snapshots
+from store import db, eventstore, registry
+from store.codec import from_json, to_json
+from store.schema import snapshots
 
 EVERY = 100
 

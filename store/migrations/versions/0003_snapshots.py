@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-import workers.schema
+import store.schema
 
 revision = "0003"
 down_revision = "0002"
@@ -29,7 +29,7 @@ def upgrade() -> None:
             sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
             nullable=False,
         ),
-        sa.Column("taken_at", workers.schema.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("taken_at", store.schema.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("stream_id"),
     )
 

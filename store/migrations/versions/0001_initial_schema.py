@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-import workers.schema
+import store.schema
 
 revision = "0001"
 down_revision = None
@@ -38,8 +38,8 @@ def upgrade() -> None:
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("actor", sa.String(length=128), nullable=False),
         sa.Column("correlation_id", sa.String(length=64), nullable=False),
-        sa.Column("submitted_at", workers.schema.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("completed_at", workers.schema.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("submitted_at", store.schema.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("completed_at", store.schema.UTCDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("seq"),
         sa.UniqueConstraint("id"),
     )
@@ -78,7 +78,7 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("command_id", sa.String(length=64), nullable=True),
-        sa.Column("recorded_at", workers.schema.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("recorded_at", store.schema.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("position"),
         sa.UniqueConstraint("stream_id", "version", name="uq_events_stream_version"),
     )
@@ -94,8 +94,8 @@ def upgrade() -> None:
         sa.Column("price_amount", sa.BigInteger(), nullable=False),
         sa.Column("price_currency", sa.String(length=3), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
-        sa.Column("created_at", workers.schema.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", workers.schema.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", store.schema.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", store.schema.UTCDateTime(timezone=True), nullable=False),
         sa.Column("created_position", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("created_position"),
@@ -107,7 +107,7 @@ def upgrade() -> None:
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("error", sa.Text(), nullable=True),
         sa.Column("error_position", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
-        sa.Column("updated_at", workers.schema.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", store.schema.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("name"),
     )
     op.create_table(

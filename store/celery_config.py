@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from workers.broker import client_url
-from workers.settings import Settings
+from store.broker import client_url
+from store.settings import Settings
 
 HANDLE_COMMANDS = "eventshop.handle_commands"
 PROJECT = "eventshop.project"
