@@ -8,8 +8,9 @@ import logging
 from aiohttp import web
 
 from api import engine as engines
+from api.commands import Submitter
 from api.doorbell import Doorbell
-from api.http import DOORBELL, ENGINE, graphql
+from api.http import ENGINE, SUBMITTER, graphql
 from store import db, settings
 
 log = logging.getLogger(__name__)
@@ -26,7 +27,8 @@ async def healthz(_request: web.Request) -> web.Response:
 
 async def _start(app: web.Application) -> None:
     app[ENGINE] = await engines.engine()
-    app[DOORBELL] = Doorbell(settings.load())
+    config = settings.load()
+    app[SUBMITTER] = Submitter(config, Doorbell(config))
 
 
 def create_app() -> web.Application:

@@ -1,16 +1,17 @@
-"""Submitting commands: refuse bad input, record the command, ring the aggregate's doorbell."""
+"""Submitting commands: refuse bad input, record the command, ring its partition's doorbell."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from datetime import UTC, datetime
 from typing import Any
 
 from api.doorbell import Doorbell
-from api.errors import ConflictError, UnavailableError, UserInputError
-from store import db, mailbox, registry
+from api.errors import UserInputError
+from api.group_commit import GroupRecorder
+from store import mailbox, registry
 from store.codec import to_json
+from store.settings import Settings
 
 # Product ids derived from a client's command id stay the same when the command is resubmitted.
 DERIVED_IDS = uuid.UUID("5b1f6c1e-9a57-4c55-9a2e-3c9f3f2a9e10")
@@ -41,36 +42,34 @@ def new_aggregate_id(client_id: str | None, command_id: str, given: bool) -> str
     return str(uuid.uuid5(DERIVED_IDS, command_id) if given else uuid.uuid4())
 
 
-async def submit(doorbell: Doorbell, command: Any, command_id: str) -> dict[str, Any]:
-    """Record `command` once under `command_id` and ring for it; returns the receipt."""
-    command_type = type(command).__name__
-    decider = registry.COMMANDS[command_type][1]
-    if problems := decider.problems(command):
-        raise UserInputError("; ".join(problems))
-    payload = {key: value for key, value in to_json(command).items() if key != "at"}
+class Submitter:
+    """Checks commands, records them in groups and rings their partitions."""
 
-    def record() -> mailbox.Receipt:
-        with db.writing() as connection:
-            return mailbox.record(
-                connection,
-                command_id=command_id,
-                command_type=command_type,
+    def __init__(self, settings: Settings, doorbell: Doorbell) -> None:
+        self._partitions = settings.partitions
+        self._recorder = GroupRecorder(doorbell)
+
+    async def submit(self, command: Any, command_id: str) -> dict[str, Any]:
+        """Record `command` once under `command_id`; returns the receipt once it is durable."""
+        command_type = type(command).__name__
+        decider = registry.COMMANDS[command_type][1]
+        if problems := decider.problems(command):
+            raise UserInputError("; ".join(problems))
+        aggregate_id = command.product_id
+        receipt = await self._recorder.record(
+            mailbox.NewCommand(
+                id=command_id,
+                type=command_type,
                 aggregate_type=decider.stream_type,
-                aggregate_id=command.product_id,
-                payload=payload,
+                aggregate_id=aggregate_id,
+                partition=mailbox.partition_of(aggregate_id, self._partitions),
+                payload={key: value for key, value in to_json(command).items() if key != "at"},
                 submitted_at=command.at,
             )
-
-    def withdraw() -> bool:
-        with db.writing() as connection:
-            return mailbox.withdraw(connection, command_id)
-
-    try:
-        receipt = await asyncio.to_thread(record)
-    except mailbox.CommandIdConflict as conflict:
-        raise ConflictError(str(conflict)) from None
-    rung = receipt.status != mailbox.PENDING or await doorbell.ring(receipt.aggregate_id)
-    if not rung and receipt.new and await asyncio.to_thread(withdraw):
-        raise UnavailableError("commands cannot be queued right now; nothing was recorded, please retry")
-    # Every submission of one command id gets the same receipt: the command was accepted.
-    return {"commandId": receipt.command_id, "aggregateId": receipt.aggregate_id, "status": mailbox.PENDING}
+        )
+        # Every submission of one command id gets the same receipt: the command was accepted.
+        return {
+            "commandId": receipt.command_id,
+            "aggregateId": receipt.aggregate_id,
+            "status": mailbox.PENDING,
+        }

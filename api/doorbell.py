@@ -20,28 +20,28 @@ class Doorbell:
         self._celery.config_from_object(celery_config(settings))
         self._timeout = settings.broker_timeout
 
-    async def ring(self, aggregate_id: str) -> bool:
-        """Ask a worker to drain the aggregate's mailbox; False if the broker did not take it in time."""
+    async def ring(self, partition: int) -> bool:
+        """Ask a worker to drain the partition's mailbox; False if the broker did not take it in time."""
         try:
-            await asyncio.wait_for(asyncio.to_thread(self._send, aggregate_id), self._timeout)
+            await asyncio.wait_for(asyncio.to_thread(self._send, partition), self._timeout)
         except Exception:
-            log.warning("doorbell for %s not sent", aggregate_id, exc_info=True)
+            log.warning("doorbell for partition %s not sent", partition, exc_info=True)
             return False
         return True
 
-    def _send(self, aggregate_id: str) -> None:
-        key = coalesce.mailbox(aggregate_id)
+    def _send(self, partition: int) -> None:
+        key = coalesce.partition(partition)
         if not coalesce.should_ring(key):
             return
         try:
-            self._send_task(aggregate_id)
+            self._send_task(partition)
         except Exception:
             coalesce.answered(key)
             raise
 
-    def _send_task(self, aggregate_id: str) -> None:
+    def _send_task(self, partition: int) -> None:
         self._celery.send_task(
             HANDLE_COMMANDS,
-            args=[aggregate_id],
+            args=[partition],
             retry_policy={"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5},
         )

@@ -185,14 +185,17 @@ def aggregate_load(sizes: tuple[int, ...], loads: int) -> dict[str, float]:
         with db.writing() as connection:
             mailbox.record(
                 connection,
-                command_id=str(uuid.uuid4()),
-                command_type="ChangeProductPrice",
-                aggregate_type="Product",
-                aggregate_id=product_id,
-                payload={"product_id": product_id, "price": {"amount": 999_999, "currency": "EUR"}},
-                submitted_at=_now(),
+                mailbox.NewCommand(
+                    id=str(uuid.uuid4()),
+                    type="ChangeProductPrice",
+                    aggregate_type="Product",
+                    aggregate_id=product_id,
+                    partition=0,
+                    payload={"product_id": product_id, "price": {"amount": 999_999, "currency": "EUR"}},
+                    submitted_at=_now(),
+                ),
             )
-        command_handler.handle_batch(product_id, 10)
+        command_handler.handle_batch(0, 10)
 
         def load(product_id: str = product_id) -> None:
             with db.reading() as connection:

@@ -1,4 +1,4 @@
-"""Coalescing doorbells on Redis: at most one ring waiting per mailbox or projector.
+"""Coalescing doorbells on Redis: at most one ring waiting per partition or projector.
 
 A ringer sets a short-lived key before it sends and skips the send if the key is there; the task
 deletes the key *before* it reads the database. Whatever committed before the delete is read by
@@ -18,9 +18,9 @@ TTL_MS = 10_000
 PROJECTOR = "projector"
 
 
-def mailbox(aggregate_id: str) -> str:
-    """The coalescing name of an aggregate's mailbox doorbell."""
-    return f"mailbox:{aggregate_id}"
+def partition(number: int) -> str:
+    """The coalescing name of a partition's mailbox doorbell."""
+    return f"partition:{number}"
 
 
 _clients: dict[tuple[int, str], redis.Redis] = {}

@@ -109,8 +109,20 @@ def reading(url: str | None = None) -> Iterator[Connection]:
 
 def lock_key(connection: Connection, key: str) -> None:
     """Hold a lock on `key` until the transaction ends (SQLite's write lock already covers it)."""
-    if is_postgres(connection):
-        connection.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key})
+    lock_keys(connection, [key])
+
+
+_LOCK_KEYS = text(
+    "SELECT pg_advisory_xact_lock(h) FROM"
+    " (SELECT DISTINCT hashtextextended(k, 0) AS h FROM unnest(CAST(:keys AS text[])) AS k ORDER BY h) AS s"
+)
+
+
+def lock_keys(connection: Connection, keys: list[str]) -> None:
+    """Hold locks on all `keys` until the transaction ends, taken in one global order so that two
+    holders of overlapping sets cannot deadlock (SQLite's write lock already covers them)."""
+    if is_postgres(connection) and keys:
+        connection.execute(_LOCK_KEYS, {"keys": keys})
 
 
 def ping(url: str | None = None) -> None:

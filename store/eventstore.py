@@ -38,7 +38,7 @@ class RecordedEvent:
     recorded_at: datetime
 
 
-def _recorded(row: Row[Any]) -> RecordedEvent:
+def recorded(row: Row[Any]) -> RecordedEvent:
     return RecordedEvent(
         row.position,
         row.stream_id,
@@ -52,9 +52,28 @@ def _recorded(row: Row[Any]) -> RecordedEvent:
     )
 
 
+@dataclass(frozen=True)
+class StreamAppend:
+    """New events for one stream, expected to follow `expected_version`."""
+
+    stream_id: str
+    stream_type: str
+    expected_version: int
+    events: Sequence[NewEvent]
+
+
 def stream_version(connection: Connection, stream_id: str) -> int:
-    found = connection.execute(select(func.max(events.c.version)).where(events.c.stream_id == stream_id))
-    return found.scalar() or 0
+    return stream_versions(connection, [stream_id]).get(stream_id, 0)
+
+
+def stream_versions(connection: Connection, stream_ids: Sequence[str]) -> dict[str, int]:
+    """The current version of each stream that has events."""
+    rows = connection.execute(
+        select(events.c.stream_id, func.max(events.c.version))
+        .where(events.c.stream_id.in_(stream_ids))
+        .group_by(events.c.stream_id)
+    )
+    return {stream_id: version for stream_id, version in rows}
 
 
 def append(
@@ -65,41 +84,58 @@ def append(
     new_events: Sequence[NewEvent],
     recorded_at: datetime,
 ) -> list[RecordedEvent]:
-    """Append `new_events` after `expected_version`, or raise `ConcurrencyError`.
+    """Append `new_events` to one stream after `expected_version`, or raise `ConcurrencyError`."""
+    return append_streams(
+        connection, [StreamAppend(stream_id, stream_type, expected_version, new_events)], recorded_at
+    )
 
+
+def append_streams(
+    connection: Connection, appends: Sequence[StreamAppend], recorded_at: datetime
+) -> list[RecordedEvent]:
+    """Append to several distinct streams at once, or raise `ConcurrencyError` for all of them.
+
+    One version check, one `event_head` update and one insert, whatever the number of streams.
     Positions come from the `event_head` row, whose lock is held until commit, so they are
     assigned in commit order and a reader never finds a committed event below one it has seen.
     """
-    if not new_events:
+    appends = [a for a in appends if a.events]
+    if not appends:
         return []
-    if stream_version(connection, stream_id) != expected_version:
-        raise ConcurrencyError(f"stream {stream_id} is not at version {expected_version}")
+    versions = stream_versions(connection, [a.stream_id for a in appends])
+    for a in appends:
+        if versions.get(a.stream_id, 0) != a.expected_version:
+            raise ConcurrencyError(f"stream {a.stream_id} is not at version {a.expected_version}")
+    total = sum(len(a.events) for a in appends)
     last = connection.execute(
         update(event_head)
         .where(event_head.c.id == 1)
-        .values(position=event_head.c.position + len(new_events))
+        .values(position=event_head.c.position + total)
         .returning(event_head.c.position)
     ).scalar_one()
-    first = last - len(new_events) + 1
-    rows = [
-        {
-            "position": first + offset,
-            "stream_id": stream_id,
-            "stream_type": stream_type,
-            "version": expected_version + 1 + offset,
-            "type": event.type,
-            "schema_version": event.schema_version,
-            "data": event.data,
-            "metadata": event.metadata,
-            "command_id": event.metadata.get("command_id"),
-            "recorded_at": recorded_at,
-        }
-        for offset, event in enumerate(new_events)
-    ]
+    position = last - total
+    rows = []
+    for a in appends:
+        for offset, event in enumerate(a.events):
+            position += 1
+            rows.append(
+                {
+                    "position": position,
+                    "stream_id": a.stream_id,
+                    "stream_type": a.stream_type,
+                    "version": a.expected_version + 1 + offset,
+                    "type": event.type,
+                    "schema_version": event.schema_version,
+                    "data": event.data,
+                    "metadata": event.metadata,
+                    "command_id": event.metadata.get("command_id"),
+                    "recorded_at": recorded_at,
+                }
+            )
     try:
         connection.execute(insert(events), rows)
     except IntegrityError as error:
-        raise ConcurrencyError(f"stream {stream_id} moved past version {expected_version}") from error
+        raise ConcurrencyError("a stream moved past its expected version") from error
     return [RecordedEvent(**{k: v for k, v in row.items() if k != "command_id"}) for row in rows]
 
 
@@ -110,7 +146,7 @@ def read_stream(connection: Connection, stream_id: str, after_version: int = 0) 
         .where(events.c.stream_id == stream_id, events.c.version > after_version)
         .order_by(events.c.version)
     )
-    return [_recorded(row) for row in rows]
+    return [recorded(row) for row in rows]
 
 
 def read_all(
@@ -121,7 +157,7 @@ def read_all(
     query = (
         select(*columns).where(events.c.position > after_position).order_by(events.c.position).limit(limit)
     )
-    return [_recorded(row) for row in connection.execute(query).all()]
+    return [recorded(row) for row in connection.execute(query).all()]
 
 
 def head(connection: Connection) -> int:

@@ -1,13 +1,20 @@
-"""The command mailbox: commands recorded by the API, handled per aggregate in recorded order."""
+"""The command mailbox: commands recorded by the API, handled per aggregate in recorded order.
+
+Every aggregate belongs to one of `partitions` partitions (a stable hash of its id). A doorbell
+names a partition, and a worker drains many aggregates of that partition in one transaction.
+The partition is stored with each command when it is recorded; an aggregate's commands are read
+by aggregate, whatever their partition, so changing the number of partitions never reorders them.
+"""
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, delete, func, select, update
+from sqlalchemy import Connection, Row, bindparam, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from store.schema import commands
@@ -20,9 +27,28 @@ class CommandIdConflict(Exception):
 
 
 @dataclass(frozen=True)
+class NewCommand:
+    """A command as the API records it."""
+
+    id: str
+    type: str
+    aggregate_type: str
+    aggregate_id: str
+    partition: int
+    payload: dict[str, Any]
+    submitted_at: datetime
+    actor: str = "anonymous"
+    correlation_id: str | None = None
+
+    def same_as(self, row: Any) -> bool:
+        return (self.type, self.aggregate_id, self.payload) == (row.type, row.aggregate_id, row.payload)
+
+
+@dataclass(frozen=True)
 class Receipt:
     command_id: str
     aggregate_id: str
+    partition: int
     status: str
     new: bool
 
@@ -34,90 +60,142 @@ class Outcome:
     error: str | None = None
 
 
-def record(
-    connection: Connection,
-    *,
-    command_id: str,
-    command_type: str,
-    aggregate_type: str,
-    aggregate_id: str,
-    payload: dict[str, Any],
-    submitted_at: datetime,
-    actor: str = "anonymous",
-    correlation_id: str | None = None,
-) -> Receipt:
-    """Record a PENDING command once; the same id again returns the first receipt (I2)."""
+def partition_of(aggregate_id: str, partitions: int) -> int:
+    """The partition an aggregate belongs to when there are `partitions` of them."""
+    return zlib.crc32(aggregate_id.encode()) % partitions
+
+
+def record(connection: Connection, command: NewCommand) -> Receipt:
+    """Record one PENDING command once; see `record_many`."""
+    [result] = record_many(connection, [command])
+    if isinstance(result, CommandIdConflict):
+        raise result
+    return result
+
+
+def record_many(connection: Connection, new: Sequence[NewCommand]) -> list[Receipt | CommandIdConflict]:
+    """Record PENDING commands with one insert; an id seen before (in the table or earlier in
+    `new`) returns the first receipt, or a conflict when its command differs (I2)."""
+    first: dict[str, NewCommand] = {}
+    for command in new:
+        first.setdefault(command.id, command)
     dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    inserted = connection.execute(
-        dialect.insert(commands)
-        .values(
-            id=command_id,
-            type=command_type,
-            aggregate_type=aggregate_type,
-            aggregate_id=aggregate_id,
-            payload=payload,
-            status=PENDING,
-            attempts=0,
-            actor=actor,
-            correlation_id=correlation_id or command_id,
-            submitted_at=submitted_at,
-        )
-        .on_conflict_do_nothing(index_elements=["id"])
-        .returning(commands.c.seq)
+    inserted = set(
+        connection.execute(
+            dialect.insert(commands)
+            .values([_row(command) for command in first.values()])
+            .on_conflict_do_nothing(index_elements=["id"])
+            .returning(commands.c.id)
+        ).scalars()
     )
-    if inserted.first() is not None:
-        return Receipt(command_id, aggregate_id, PENDING, new=True)
-    first = get(connection, command_id)
-    assert first is not None
-    if (first.type, first.aggregate_id, first.payload) != (command_type, aggregate_id, payload):
-        raise CommandIdConflict(f"command id {command_id} was already used for a different command")
-    return Receipt(command_id, first.aggregate_id, first.status, new=False)
+    earlier = {command.id for command in new if command.id not in inserted}
+    stored = {row.id: row for row in connection.execute(select(commands).where(commands.c.id.in_(earlier)))}
+    results: list[Receipt | CommandIdConflict] = []
+    seen: set[str] = set()
+    for command in new:
+        if command.id in inserted and command.id not in seen:
+            seen.add(command.id)
+            results.append(Receipt(command.id, command.aggregate_id, command.partition, PENDING, new=True))
+            continue
+        row = stored.get(command.id) or first[command.id]
+        if not command.same_as(row):
+            results.append(
+                CommandIdConflict(f"command id {command.id} was already used for a different command")
+            )
+            continue
+        status = getattr(row, "status", PENDING)
+        results.append(Receipt(command.id, row.aggregate_id, row.partition, status, new=False))
+    return results
 
 
-def withdraw(connection: Connection, command_id: str) -> bool:
-    """Remove a command that is still pending, as if it had never been recorded."""
+def _row(command: NewCommand) -> dict[str, Any]:
+    return {
+        "id": command.id,
+        "type": command.type,
+        "aggregate_type": command.aggregate_type,
+        "aggregate_id": command.aggregate_id,
+        "partition": command.partition,
+        "payload": command.payload,
+        "status": PENDING,
+        "attempts": 0,
+        "actor": command.actor,
+        "correlation_id": command.correlation_id or command.id,
+        "submitted_at": command.submitted_at,
+    }
+
+
+def withdraw(connection: Connection, command_ids: Sequence[str]) -> set[str]:
+    """Remove the commands that are still pending, as if they had never been recorded; returns
+    the ids removed."""
     deleted = connection.execute(
         delete(commands)
-        .where(commands.c.id == command_id, commands.c.status == PENDING)
-        .returning(commands.c.seq)
+        .where(commands.c.id.in_(command_ids), commands.c.status == PENDING)
+        .returning(commands.c.id)
     )
-    return deleted.first() is not None
+    return set(deleted.scalars())
 
 
 def get(connection: Connection, command_id: str) -> Row[Any] | None:
     return connection.execute(select(commands).where(commands.c.id == command_id)).first()
 
 
-def pending(connection: Connection, aggregate_id: str, limit: int) -> Sequence[Row[Any]]:
-    """The aggregate's oldest pending commands, in the order they were recorded."""
+def pending(connection: Connection, aggregate_ids: Sequence[str], limit: int) -> Sequence[Row[Any]]:
+    """The oldest pending commands of these aggregates, in the order they were recorded."""
     return connection.execute(
         select(commands)
-        .where(commands.c.aggregate_id == aggregate_id, commands.c.status == PENDING)
+        .where(commands.c.aggregate_id.in_(aggregate_ids), commands.c.status == PENDING)
         .order_by(commands.c.seq)
         .limit(limit)
     ).all()
 
 
+def waiting(connection: Connection, partition: int, limit: int) -> Sequence[Row[Any, Any]]:
+    """The partition's oldest pending commands (aggregate and tries only), oldest first."""
+    return connection.execute(
+        select(commands.c.aggregate_id, commands.c.attempts)
+        .where(commands.c.partition == partition, commands.c.status == PENDING)
+        .order_by(commands.c.seq)
+        .limit(limit)
+    ).all()
+
+
+_complete = (
+    update(commands)
+    .where(commands.c.seq == bindparam("outcome_seq"), commands.c.status == PENDING)
+    .values(
+        status=bindparam("outcome_status"), error=bindparam("outcome_error"), completed_at=bindparam("at")
+    )
+)
+
+
 def complete(connection: Connection, outcomes: Sequence[Outcome], completed_at: datetime) -> None:
-    for outcome in outcomes:
+    if outcomes:
         connection.execute(
-            update(commands)
-            .where(commands.c.seq == outcome.seq, commands.c.status == PENDING)
-            .values(status=outcome.status, error=outcome.error, completed_at=completed_at)
+            _complete,
+            [
+                {
+                    "outcome_seq": o.seq,
+                    "outcome_status": o.status,
+                    "outcome_error": o.error,
+                    "at": completed_at,
+                }
+                for o in outcomes
+            ],
         )
 
 
 def count_attempt(
-    connection: Connection, aggregate_id: str, limit: int, max_attempts: int, completed_at: datetime
+    connection: Connection, seqs: Sequence[int], max_attempts: int, completed_at: datetime
 ) -> int:
-    """Count a failed try at the aggregate's next batch; fail those out of tries. Returns how many."""
-    seqs = [row.seq for row in pending(connection, aggregate_id, limit)]
+    """Count a failed try at these pending commands; fail those out of tries. Returns how many."""
     connection.execute(
-        update(commands).where(commands.c.seq.in_(seqs)).values(attempts=commands.c.attempts + 1)
+        update(commands)
+        .where(commands.c.seq.in_(seqs), commands.c.status == PENDING)
+        .values(attempts=commands.c.attempts + 1)
     )
     failed = connection.execute(
         update(commands)
-        .where(commands.c.seq.in_(seqs), commands.c.attempts >= max_attempts)
+        .where(commands.c.seq.in_(seqs), commands.c.status == PENDING, commands.c.attempts >= max_attempts)
         .values(
             status=FAILED,
             error=f"could not be handled after {max_attempts} attempts",
@@ -127,12 +205,12 @@ def count_attempt(
     return failed.rowcount
 
 
-def stale_aggregates(connection: Connection, submitted_before: datetime) -> list[str]:
-    """Aggregates with a command still pending since before `submitted_before`."""
+def stale_partitions(connection: Connection, submitted_before: datetime) -> list[int]:
+    """Partitions with a command still pending since before `submitted_before`."""
     rows = connection.execute(
-        select(commands.c.aggregate_id)
+        select(commands.c.partition)
         .where(commands.c.status == PENDING, commands.c.submitted_at < submitted_before)
-        .group_by(commands.c.aggregate_id)
+        .group_by(commands.c.partition)
         .order_by(func.min(commands.c.seq))
     )
-    return [row.aggregate_id for row in rows]
+    return [row.partition for row in rows]

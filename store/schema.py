@@ -76,6 +76,7 @@ commands = Table(
     Column("type", String(64), nullable=False),
     Column("aggregate_type", String(64), nullable=False),
     Column("aggregate_id", String(64), nullable=False),
+    Column("partition", Integer, nullable=False, server_default="0"),
     Column("payload", Document, nullable=False),
     Column("status", String(16), nullable=False),
     Column("error", Text, nullable=True),
@@ -85,6 +86,7 @@ commands = Table(
     Column("submitted_at", UTCDateTime, nullable=False),
     Column("completed_at", UTCDateTime, nullable=True),
     Index("ix_commands_mailbox", "aggregate_id", "status", "seq"),
+    Index("ix_commands_partition", "partition", "status", "seq"),
     Index("ix_commands_status", "status", "submitted_at"),
 )
 

@@ -14,6 +14,7 @@ class Settings:
     database_url: str
     broker_url: str
     embedded_broker: bool
+    partitions: int
     command_batch: int
     projection_batch: int
     max_attempts: int
@@ -25,6 +26,7 @@ NAMES = (
     "EVENTSHOP_DATA_DIR",
     "DATABASE_URL",
     "BROKER_URL",
+    "EVENTSHOP_PARTITIONS",
     "EVENTSHOP_COMMAND_BATCH",
     "EVENTSHOP_PROJECTION_BATCH",
     "EVENTSHOP_MAX_ATTEMPTS",
@@ -47,6 +49,7 @@ def _build(
     data_dir: str | None,
     database_url: str | None,
     broker_url: str | None,
+    partitions: str | None,
     command_batch: str | None,
     projection_batch: str | None,
     max_attempts: str | None,
@@ -59,6 +62,7 @@ def _build(
         database_url=database_url or f"sqlite:///{folder / 'eventshop.db'}",
         broker_url=broker_url or f"redis+socket://{folder / 'broker' / 'redis.sock'}",
         embedded_broker=not broker_url,
+        partitions=int(partitions or 16),
         command_batch=int(command_batch or 100),
         projection_batch=int(projection_batch or 500),
         max_attempts=int(max_attempts or 5),

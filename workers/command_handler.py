@@ -1,9 +1,10 @@
-"""Handling an aggregate's mailbox: decide, append and complete commands in one transaction."""
+"""Handling a partition's mailbox: decide, append and complete many aggregates' commands in one
+transaction, each command's outcome its own."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,7 +14,6 @@ from sqlalchemy.exc import DBAPIError
 from domain.decider import Decider, Rejected
 from store import db, eventstore, mailbox, registry, settings, snapshots
 from store.codec import from_json
-from store.eventstore import NewEvent
 from store.mailbox import FAILED, REJECTED, SUCCEEDED, Outcome
 from workers.failpoints import hit
 from workers.projections import INLINE_PROJECTIONS
@@ -29,15 +29,15 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-def drain(aggregate_id: str, on_append: Callable[[], None] = lambda: None) -> int:
-    """Handle the aggregate's pending commands in recorded order, batch by batch; returns how many."""
+def drain(partition: int, on_append: Callable[[], None] = lambda: None) -> int:
+    """Handle the partition's pending commands, batch by batch; returns how many."""
     config = settings.load()
     total = 0
     while True:
         try:
-            handled, appended = handle_batch(aggregate_id, config.command_batch)
+            handled, appended = handle_batch(partition, config.command_batch)
         except DBAPIError as error:
-            _count_attempt(aggregate_id, config)
+            _count_attempt(partition, config)
             raise TransientError(type(error).__name__) from error
         total += handled
         if appended:
@@ -46,28 +46,64 @@ def drain(aggregate_id: str, on_append: Callable[[], None] = lambda: None) -> in
             return total
 
 
-def handle_batch(aggregate_id: str, limit: int) -> tuple[int, int]:
-    """Handle up to `limit` pending commands under the aggregate's lock; returns (handled, appended)."""
+def _next_batch(connection: Connection, partition: int, limit: int) -> Sequence[Row[Any]]:
+    """The partition's next commands under their aggregates' locks: up to `limit`, each aggregate's
+    in recorded order (whatever partition they were recorded in). After a failed try only the
+    oldest command goes, so a command that breaks its batch ends alone."""
+    waiting = mailbox.waiting(connection, partition, limit)
+    if not waiting:
+        return []
+    if waiting[0].attempts:
+        waiting, limit = waiting[:1], 1
+    aggregate_ids = list(dict.fromkeys(row.aggregate_id for row in waiting))
+    db.lock_keys(connection, [f"aggregate:{aggregate_id}" for aggregate_id in aggregate_ids])
+    return mailbox.pending(connection, aggregate_ids, limit)
+
+
+def handle_batch(partition: int, limit: int) -> tuple[int, int]:
+    """Handle up to `limit` pending commands of the partition in one transaction, under its lock:
+    one append for every aggregate's events; returns (handled, appended)."""
     with db.writing() as connection:
-        db.lock_key(connection, f"aggregate:{aggregate_id}")
-        rows = mailbox.pending(connection, aggregate_id, limit)
+        db.lock_key(connection, f"partition:{partition}")
+        rows = _next_batch(connection, partition, limit)
         if not rows:
             return 0, 0
-        decider = registry.DECIDERS[rows[0].aggregate_type]
-        state, version, since = snapshots.load(connection, decider, aggregate_id)
-        outcomes: list[Outcome] = []
-        new_events: list[NewEvent] = []
+        by_aggregate: dict[str, list[Row[Any]]] = {}
         for row in rows:
-            outcome, events, state = _handle(connection, decider, row, state)
-            outcomes.append(outcome)
-            new_events += [registry.encode_event(event, _metadata(row)) for event in events]
+            by_aggregate.setdefault(row.aggregate_id, []).append(row)
+        loaded = _load(connection, by_aggregate)
+        outcomes: list[Outcome] = []
+        appends: list[eventstore.StreamAppend] = []
+        for aggregate_id, commands in by_aggregate.items():
+            decider = registry.DECIDERS[commands[0].aggregate_type]
+            start = loaded[aggregate_id]
+            state, new_events = start.state, []
+            for row in commands:
+                outcome, events, state = _handle(connection, decider, row, state)
+                outcomes.append(outcome)
+                new_events += [registry.encode_event(event, _metadata(row)) for event in events]
+            appends.append(
+                eventstore.StreamAppend(aggregate_id, decider.stream_type, start.version, new_events)
+            )
+            version = start.version + len(new_events)
+            snapshots.save_if_due(connection, decider, aggregate_id, state, version, start.since)
         at = now()
-        eventstore.append(connection, aggregate_id, decider.stream_type, version, new_events, at)
-        snapshots.save_if_due(connection, decider, aggregate_id, state, version + len(new_events), since)
+        appended = eventstore.append_streams(connection, appends, at)
         mailbox.complete(connection, outcomes, at)
         hit("handler.before_commit")
     hit("handler.after_commit")
-    return len(rows), len(new_events)
+    return len(rows), len(appended)
+
+
+def _load(connection: Connection, by_aggregate: dict[str, list[Row[Any]]]) -> dict[str, snapshots.Loaded]:
+    """Every aggregate of the batch, loaded with a few queries per aggregate type."""
+    by_type: dict[str, list[str]] = {}
+    for aggregate_id, commands in by_aggregate.items():
+        by_type.setdefault(commands[0].aggregate_type, []).append(aggregate_id)
+    loaded: dict[str, snapshots.Loaded] = {}
+    for aggregate_type, aggregate_ids in by_type.items():
+        loaded.update(snapshots.load_many(connection, registry.DECIDERS[aggregate_type], aggregate_ids))
+    return loaded
 
 
 def _handle(
@@ -101,9 +137,12 @@ def _metadata(row: Row[Any]) -> dict[str, Any]:
     }
 
 
-def _count_attempt(aggregate_id: str, config: settings.Settings) -> None:
+def _count_attempt(partition: int, config: settings.Settings) -> None:
+    """Count a failed try at the batch that failed (the same selection, read again)."""
     try:
         with db.writing() as connection:
-            mailbox.count_attempt(connection, aggregate_id, config.command_batch, config.max_attempts, now())
+            db.lock_key(connection, f"partition:{partition}")
+            seqs = [row.seq for row in _next_batch(connection, partition, config.command_batch)]
+            mailbox.count_attempt(connection, seqs, config.max_attempts, now())
     except DBAPIError:
-        log.warning("could not count a failed attempt for %s", aggregate_id)
+        log.warning("could not count a failed attempt in partition %s", partition)

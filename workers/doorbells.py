@@ -8,11 +8,11 @@ from store import db, mailbox, settings
 from workers import projector
 
 
-def stale_mailboxes() -> list[str]:
-    """Aggregates whose oldest pending command has waited longer than the redelivery delay."""
+def stale_partitions() -> list[int]:
+    """Partitions with a pending command that has waited longer than the redelivery delay."""
     cutoff = datetime.now(UTC) - timedelta(seconds=settings.load().redeliver_after)
     with db.reading() as connection:
-        return mailbox.stale_aggregates(connection, cutoff)
+        return mailbox.stale_partitions(connection, cutoff)
 
 
 def lagging_projections() -> list[str]:

@@ -23,10 +23,11 @@ def ring_projections() -> None:
 
 
 @app.task(name=HANDLE_COMMANDS, bind=True, max_retries=None)
-def handle_commands(self: Any, aggregate_id: str) -> int:
-    coalesce.answered(coalesce.mailbox(aggregate_id))
+def handle_commands(self: Any, partition: int) -> int:
+    """Drain one partition's mailbox."""
+    coalesce.answered(coalesce.partition(partition))
     try:
-        return command_handler.drain(aggregate_id, on_append=ring_projections)
+        return command_handler.drain(partition, on_append=ring_projections)
     except command_handler.TransientError as error:
         raise self.retry(exc=error, countdown=_backoff(self.request.retries)) from error
 
@@ -43,12 +44,12 @@ def project(self: Any, name: str | None = None) -> int:
 
 
 @app.task(name=REDELIVER)
-def redeliver() -> dict[str, list[str]]:
+def redeliver() -> dict[str, list[Any]]:
     """Beat's safety net: ring again for every mailbox and projection left waiting (I6)."""
-    mailboxes = doorbells.stale_mailboxes()
-    for aggregate_id in mailboxes:
-        handle_commands.delay(aggregate_id)
+    partitions = doorbells.stale_partitions()
+    for partition in partitions:
+        handle_commands.delay(partition)
     lagging = doorbells.lagging_projections()
     for name in lagging:
         project.delay(name)
-    return {"mailboxes": mailboxes, "projections": lagging}
+    return {"partitions": partitions, "projections": lagging}

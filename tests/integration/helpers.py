@@ -12,24 +12,46 @@ from domain.product import ChangeProductPrice, CreateProduct, DeleteProduct, Mon
 from store import db, mailbox, registry
 from store.codec import to_json
 from store.schema import commands
+from workers import command_handler
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
 
-def record(command: Any, command_id: str | None = None, url: str | None = None) -> str:
-    command_id = command_id or str(uuid.uuid4())
-    payload = {key: value for key, value in to_json(command).items() if key != "at"}
+PARTITIONS = 4
+
+
+def new_command(
+    command: Any, command_id: str | None = None, partitions: int = PARTITIONS
+) -> mailbox.NewCommand:
+    """`command` as the API records it, in its partition of `partitions`."""
+    return mailbox.NewCommand(
+        id=command_id or str(uuid.uuid4()),
+        type=type(command).__name__,
+        aggregate_type=registry.aggregate_of(type(command).__name__),
+        aggregate_id=command.product_id,
+        partition=mailbox.partition_of(command.product_id, partitions),
+        payload={key: value for key, value in to_json(command).items() if key != "at"},
+        submitted_at=command.at,
+    )
+
+
+def record(
+    command: Any, command_id: str | None = None, url: str | None = None, partitions: int = PARTITIONS
+) -> str:
+    """Record `command` in the mailbox as the API does; returns its id."""
+    new = new_command(command, command_id, partitions)
     with db.writing(url) as connection:
-        mailbox.record(
-            connection,
-            command_id=command_id,
-            command_type=type(command).__name__,
-            aggregate_type=registry.aggregate_of(type(command).__name__),
-            aggregate_id=command.product_id,
-            payload=payload,
-            submitted_at=command.at,
-        )
-    return command_id
+        mailbox.record(connection, new)
+    return new.id
+
+
+def drain_all(partitions: int = PARTITIONS) -> int:
+    """Drain every partition, as workers rung for each would; returns how many commands."""
+    return sum(command_handler.drain(partition) for partition in range(partitions))
+
+
+def partition(product_id: str) -> int:
+    return mailbox.partition_of(product_id, PARTITIONS)
 
 
 def outcome(command_id: str) -> tuple[str, str | None]:

@@ -13,7 +13,7 @@ def test_a_second_ring_waits_for_the_first_to_be_answered(
     broker: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("BROKER_URL", broker)
-    name = coalesce.mailbox(str(uuid.uuid4()))
+    name = coalesce.partition(uuid.uuid4().int % 1000)
     assert coalesce.should_ring(name) is True
     assert coalesce.should_ring(name) is False
     coalesce.answered(name)

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import func, select
 
 from store import db, mailbox
 from store.schema import commands
-from tests.integration.helpers import create, record
+from tests.integration.helpers import create, delete, new_command, record
 
 
 def test_the_same_command_id_records_once(database: str) -> None:
@@ -42,20 +41,12 @@ def test_concurrent_submissions_of_one_command_id_record_one_command(database: s
 def test_a_receipt_says_whether_the_command_is_new_and_withdraw_removes_only_pending(database: str) -> None:
     def submit(command_id: str) -> mailbox.Receipt:
         with db.writing() as connection:
-            return mailbox.record(
-                connection,
-                command_id=command_id,
-                command_type="DeleteProduct",
-                aggregate_type="Product",
-                aggregate_id="p",
-                payload={"product_id": "p"},
-                submitted_at=datetime.now(UTC),
-            )
+            return mailbox.record(connection, new_command(delete("p"), command_id))
 
     command_id = str(uuid.uuid4())
     assert submit(command_id).new is True
     assert submit(command_id).new is False
     with db.writing() as connection:
-        assert mailbox.withdraw(connection, command_id) is True
-        assert mailbox.withdraw(connection, command_id) is False
+        assert mailbox.withdraw(connection, [command_id]) == {command_id}
+        assert mailbox.withdraw(connection, [command_id]) == set()
         assert mailbox.get(connection, command_id) is None

@@ -16,7 +16,7 @@ from sqlalchemy.exc import OperationalError
 from store import db
 from store.eventstore import RecordedEvent
 from store.schema import product_prices, products, projection_skips, projections
-from tests.integration.helpers import create, delete, record, rename, reprice
+from tests.integration.helpers import create, delete, partition, record, rename, reprice
 from workers import command_handler, projector
 from workers.projections import PROJECTIONS
 from workers.projections import products as products_projection
@@ -39,8 +39,8 @@ def seed() -> tuple[str, str]:
     commands: list[Any] = [create(kept, sku="K-1"), rename(kept, "Cup"), reprice(kept, 250)]
     for command in [*commands, create(gone, sku="G-1"), delete(gone)]:
         record(command)
-    command_handler.drain(kept)
-    command_handler.drain(gone)
+    command_handler.drain(partition(kept))
+    command_handler.drain(partition(gone))
     return kept, gone
 
 

@@ -14,7 +14,7 @@ from sqlalchemy import Connection, delete, insert, select, update
 
 from store import db
 from store.schema import commands, events, products, projections, snapshots
-from tests.integration.helpers import create, record, rename, reprice
+from tests.integration.helpers import create, partition, record, rename, reprice
 from workers import command_handler, projector
 from workers.projections import PROJECTIONS
 
@@ -28,8 +28,8 @@ def healthy() -> tuple[str, str]:
         create(second, sku="V-2"),
     ):
         record(command)
-    command_handler.drain(first)
-    command_handler.drain(second)
+    command_handler.drain(partition(first))
+    command_handler.drain(partition(second))
     for name in PROJECTIONS:
         projector.catch_up(name)
     return first, second
@@ -49,7 +49,7 @@ def test_a_healthy_store_verifies(database: str) -> None:
 def test_verify_on_a_projection_behind_the_head_compares_up_to_its_checkpoint(database: str) -> None:
     first, _ = healthy()
     record(rename(first, "Later"))
-    command_handler.drain(first)
+    command_handler.drain(partition(first))
     assert violations() == []
 
 
