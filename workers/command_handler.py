@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -35,39 +36,47 @@ def drain(partition: int, on_append: Callable[[], None] = lambda: None) -> int:
     total = 0
     while True:
         try:
-            handled, appended = handle_batch(partition, config.command_batch)
+            batch = handle_batch(partition, config.command_batch)
         except DBAPIError as error:
             _count_attempt(partition, config)
             raise TransientError(type(error).__name__) from error
-        total += handled
-        if appended:
+        total += batch.handled
+        if batch.appended:
             on_append()
-        if handled < config.command_batch:
+        if not batch.full:
             return total
 
 
-def _next_batch(connection: Connection, partition: int, limit: int) -> Sequence[Row[Any]]:
+@dataclass(frozen=True)
+class Batch:
+    handled: int
+    appended: int
+    full: bool  # as many commands as the batch could take: more may be waiting
+
+
+def _next_batch(connection: Connection, partition: int, limit: int) -> tuple[Sequence[Row[Any]], int]:
     """The partition's next commands under their aggregates' locks: up to `limit`, each aggregate's
     in recorded order (whatever partition they were recorded in). After a failed try only the
-    oldest command goes, so a command that breaks its batch ends alone."""
+    oldest command goes, so a command that breaks its batch ends alone. Returns the commands and
+    the limit that applied."""
     waiting = mailbox.waiting(connection, partition, limit)
     if not waiting:
-        return []
+        return [], limit
     if waiting[0].attempts:
         waiting, limit = waiting[:1], 1
     aggregate_ids = list(dict.fromkeys(row.aggregate_id for row in waiting))
     db.lock_keys(connection, [f"aggregate:{aggregate_id}" for aggregate_id in aggregate_ids])
-    return mailbox.pending(connection, aggregate_ids, limit)
+    return mailbox.pending(connection, aggregate_ids, limit), limit
 
 
-def handle_batch(partition: int, limit: int) -> tuple[int, int]:
-    """Handle up to `limit` pending commands of the partition in one transaction, under its lock:
-    one append for every aggregate's events; returns (handled, appended)."""
+def handle_batch(partition: int, limit: int) -> Batch:
+    """Handle up to `limit` pending commands of the partition in one transaction, under its lock,
+    with one append for every aggregate's events."""
     with db.writing() as connection:
         db.lock_key(connection, f"partition:{partition}")
-        rows = _next_batch(connection, partition, limit)
+        rows, limit = _next_batch(connection, partition, limit)
         if not rows:
-            return 0, 0
+            return Batch(0, 0, full=False)
         by_aggregate: dict[str, list[Row[Any]]] = {}
         for row in rows:
             by_aggregate.setdefault(row.aggregate_id, []).append(row)
@@ -92,7 +101,7 @@ def handle_batch(partition: int, limit: int) -> tuple[int, int]:
         mailbox.complete(connection, outcomes, at)
         hit("handler.before_commit")
     hit("handler.after_commit")
-    return len(rows), len(appended)
+    return Batch(len(rows), len(appended), full=len(rows) == limit)
 
 
 def _load(connection: Connection, by_aggregate: dict[str, list[Row[Any]]]) -> dict[str, snapshots.Loaded]:
@@ -142,7 +151,8 @@ def _count_attempt(partition: int, config: settings.Settings) -> None:
     try:
         with db.writing() as connection:
             db.lock_key(connection, f"partition:{partition}")
-            seqs = [row.seq for row in _next_batch(connection, partition, config.command_batch)]
+            rows, _limit = _next_batch(connection, partition, config.command_batch)
+            seqs = [row.seq for row in rows]
             mailbox.count_attempt(connection, seqs, config.max_attempts, now())
     except DBAPIError:
         log.warning("could not count a failed attempt in partition %s", partition)

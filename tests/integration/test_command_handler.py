@@ -161,7 +161,7 @@ def test_database_errors_are_retried_then_end_failed(database: str, monkeypatch:
     product_id = str(uuid.uuid4())
     command_id = record(create(product_id))
 
-    def broken(partition: int, limit: int) -> tuple[int, int]:
+    def broken(partition: int, limit: int) -> command_handler.Batch:
         raise OperationalError("SELECT", {}, Exception("server closed the connection"))
 
     monkeypatch.setattr(command_handler, "handle_batch", broken)
