@@ -45,7 +45,7 @@ class RolledBack(Exception):
     pass
 
 
-def slow_append(url: str, product_id: str, commit: bool) -> None:
+def slow_append(url: str, product_id: str, commit: bool, appended: threading.Event) -> None:
     """Append a product's creation in a transaction held open for 3 s, then commit or roll back."""
     event = ProductCreated(product_id, "SLOW-1", "Slow", "", Money(1, "EUR"), datetime.now(UTC))
     with contextlib.suppress(RolledBack), db.writing(url) as connection:
@@ -53,6 +53,7 @@ def slow_append(url: str, product_id: str, commit: bool) -> None:
             inline.apply(connection, event)
         new = [registry.encode_event(event, {"command_id": None})]
         eventstore.append(connection, product_id, "Product", 0, new, datetime.now(UTC))
+        appended.set()
         time.sleep(3)
         if not commit:
             raise RolledBack
@@ -70,10 +71,14 @@ def test_a_slow_append_is_never_passed_and_a_rolled_back_one_leaves_no_stall(
     all_terminal(cluster)
     follower = Follower(cluster.database_url)
     follower.start()
-    slow = threading.Thread(target=slow_append, args=(cluster.database_url, str(uuid.uuid4()), commit))
+    appended = threading.Event()
+    slow = threading.Thread(
+        target=slow_append, args=(cluster.database_url, str(uuid.uuid4()), commit, appended)
+    )
     slow.start()
-    time.sleep(0.5)
+    assert appended.wait(30), "the slow append never took its position"
     fast = [create(api, f"FAST-{n}-{uuid.uuid4().hex[:6].upper()}") for n in range(20)]
+    assert slow.is_alive(), "the slow transaction ended before the fast commands were sent: no race"
     slow.join(30)
     all_terminal(cluster)
     projections_at_head(cluster)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -11,9 +15,17 @@ from sqlalchemy.exc import OperationalError
 from workers.failpoints import FailpointError, hit
 
 
-def test_nothing_happens_without_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("EVENTSHOP_FAILPOINTS", raising=False)
-    hit("handler.before_commit")
+def _hit_in_a_process(env: dict[str, str]) -> int:
+    """The exit status of a process that hits `handler.before_commit` with `env`."""
+    program = "from workers.failpoints import hit; hit('handler.before_commit')"
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("EVENTSHOP_FAILPOINTS")}
+    return subprocess.run([sys.executable, "-c", program], env={**clean, **env}, timeout=60).returncode
+
+
+def test_nothing_happens_without_the_variable() -> None:
+    assert _hit_in_a_process({}) == 0
+    assert _hit_in_a_process({"EVENTSHOP_FAILPOINTS": "other.point=kill"}) == 0
+    assert _hit_in_a_process({"EVENTSHOP_FAILPOINTS": "handler.before_commit=kill"}) == -signal.SIGKILL
 
 
 def test_raise_dberror_and_sleep(monkeypatch: pytest.MonkeyPatch) -> None:
