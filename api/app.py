@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import logging
+import multiprocessing
+import multiprocessing.connection
+import os
+import signal
+import socket
+import sys
 
 from aiohttp import web
 
@@ -14,6 +21,8 @@ from api.http import ENGINE, SUBMITTER, graphql
 from store import db, settings
 
 log = logging.getLogger(__name__)
+
+PR_SET_PDEATHSIG = 1  # prctl option: the signal a process gets when its parent dies (Linux)
 
 
 async def healthz(_request: web.Request) -> web.Response:
@@ -40,6 +49,52 @@ def create_app() -> web.Application:
     return app
 
 
-def run(host: str, port: int) -> None:
+def run(host: str, port: int, workers: int = 1) -> None:
+    """Serve on `host:port` from `workers` processes that share one listening socket.
+
+    The socket is bound before the processes fork, so a port in use fails at once. If one process
+    dies the others are stopped and `run` exits 1, for a supervisor to start them all again.
+    """
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    web.run_app(create_app(), host=host, port=port, print=None, access_log=None)
+    listener = socket.create_server((host, port), backlog=1024)
+    if workers <= 1:
+        _serve(listener)
+        return
+    context = multiprocessing.get_context("fork")
+    children = [
+        context.Process(target=_serve_child, args=(listener, os.getpid()), name=f"web-{n}")
+        for n in range(workers)
+    ]
+    for child in children:
+        child.start()
+    listener.close()
+    stop = {signal.SIGINT: False, signal.SIGTERM: False}
+
+    def on_signal(signum: int, _frame: object) -> None:
+        stop[signal.Signals(signum)] = True
+
+    for signum in stop:
+        signal.signal(signum, on_signal)
+    while not any(stop.values()) and all(child.is_alive() for child in children):
+        multiprocessing.connection.wait([child.sentinel for child in children], timeout=0.5)
+    for child in children:
+        if child.is_alive():
+            os.kill(child.pid or 0, signal.SIGTERM)
+    for child in children:
+        child.join()
+    if not any(stop.values()):
+        sys.exit(1)
+
+
+def _serve(listener: socket.socket) -> None:
+    web.run_app(create_app(), sock=listener, print=None, access_log=None)
+
+
+def _serve_child(listener: socket.socket, parent: int) -> None:
+    """One of several API processes: it stops when its parent dies, even by `kill -9`, so the
+    shared socket is never left held by orphans."""
+    if sys.platform == "linux":
+        ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != parent:
+        return
+    _serve(listener)

@@ -65,13 +65,18 @@ def migrate(data_dir: DataDir = DEFAULT_DATA_DIR) -> None:
 
 
 @app.command()
-def web(host: Host = "127.0.0.1", port: Port = 8000, data_dir: DataDir = DEFAULT_DATA_DIR) -> None:
+def web(
+    host: Host = "127.0.0.1",
+    port: Port = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="API processes sharing the port.")] = 1,
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+) -> None:
     """Serve the GraphQL API only."""
     from api.app import run
 
     _existing(data_dir)
-    console.print(f"eventshop API on http://{host}:{port}/graphql")
-    run(host, port)
+    console.print(f"eventshop API on http://{host}:{port}/graphql ({workers} process(es))")
+    run(host, port, workers)
 
 
 @app.command()
