@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import os
 import socket
-import subprocess
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -16,7 +14,6 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from store import db, migrate
-from store.broker import server_binary
 from store.schema import metadata
 
 _skipped: list[str] = []
@@ -88,42 +85,18 @@ def database(session_database: str, monkeypatch: pytest.MonkeyPatch) -> str:
 
 
 @pytest.fixture(scope="session")
-def redis_url() -> Iterator[str]:
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """BROKER_URL when set (a Redis server in CI), else the embedded broker's redis-server on a
     local TCP port."""
     if os.environ.get("BROKER_URL"):
         yield os.environ["BROKER_URL"]
         return
-    port = free_port()
-    server = subprocess.Popen(
-        [
-            str(server_binary()),
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-        ],
-        stdout=subprocess.DEVNULL,
-    )
-    url = f"redis://127.0.0.1:{port}/0"
-    client = redis.Redis.from_url(url)
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            client.ping()
-            break
-        except redis.ConnectionError:
-            if time.monotonic() > deadline or server.poll() is not None:
-                raise
-            time.sleep(0.05)
-    client.close()
-    yield url
-    server.terminate()
-    server.wait()
+    from tests.redis_server import RedisServer
+
+    server = RedisServer(tmp_path_factory.mktemp("redis"), free_port())
+    server.start()
+    yield server.url
+    server.kill()
 
 
 @pytest.fixture(scope="session")

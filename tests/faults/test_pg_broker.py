@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 import time
 import uuid
 from collections.abc import Iterator
@@ -14,7 +12,6 @@ import redis
 
 from store import mailbox, settings
 from tests.conftest import free_port
-from tests.e2e.client import wait_for
 from tests.e2e.documents import CREATE, UPDATE
 from tests.faults.checks import (
     all_terminal,
@@ -25,51 +22,12 @@ from tests.faults.checks import (
     verify_green,
 )
 from tests.faults.cluster import Cluster
-
-
-class RedisServer:
-    """A Redis of the test's own, so restarting it disturbs nobody else."""
-
-    def __init__(self, folder: Path) -> None:
-        self.port, self.folder = free_port(), folder
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        binary = shutil.which("redis-server")
-        assert binary, "redis-server is needed for this test"
-        command = [
-            binary,
-            "--port",
-            str(self.port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-        ]
-        self.process = subprocess.Popen(command, cwd=self.folder, stdout=subprocess.DEVNULL)
-        wait_for(lambda: self._pong(), 30, "redis-server to answer")
-
-    def kill(self) -> None:
-        assert self.process is not None
-        self.process.kill()
-        self.process.wait()
-
-    def _pong(self) -> bool:
-        try:
-            return bool(redis.Redis(port=self.port, socket_connect_timeout=1).ping())
-        except redis.ConnectionError:
-            return False
+from tests.redis_server import RedisServer
 
 
 @pytest.fixture
 def own_redis(tmp_path: Path) -> Iterator[RedisServer]:
-    server = RedisServer(tmp_path)
+    server = RedisServer(tmp_path, free_port())
     server.start()
     yield server
     server.kill()
