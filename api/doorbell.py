@@ -5,10 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from celery import Celery
-
 from store import coalesce
-from store.celery_config import HANDLE_COMMANDS, celery_config
+from store.celery_config import HANDLE_COMMANDS, celery_app
 from store.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -16,8 +14,7 @@ log = logging.getLogger(__name__)
 
 class Doorbell:
     def __init__(self, settings: Settings) -> None:
-        self._celery = Celery("eventshop-api")
-        self._celery.config_from_object(celery_config(settings))
+        self._celery = celery_app("eventshop-api", settings)
         self._timeout = settings.broker_timeout
 
     async def ring(self, partition: int) -> bool:

@@ -4,20 +4,16 @@ from __future__ import annotations
 
 import os
 
-from celery import Celery
-
 from store import settings
-from store.celery_config import celery_config
+from store.celery_config import celery_app
 
-app = Celery("eventshop-bench")
-app.config_from_object(
-    {
-        **celery_config(settings.load()),
-        "task_ignore_result": False,
-        "result_backend": os.environ["BENCH_RESULT_BACKEND"],
-        "task_routes": {"bench.noop": {"queue": "bench"}},
-        "beat_schedule": {},
-    }
+app = celery_app(
+    "eventshop-bench",
+    settings.load(),
+    task_ignore_result=False,
+    result_backend=os.environ["BENCH_RESULT_BACKEND"],
+    task_routes={"bench.noop": {"queue": "bench"}},
+    beat_schedule={},
 )
 
 

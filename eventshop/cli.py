@@ -114,6 +114,34 @@ def up(
     sys.exit(Supervisor(programs, env, ready).run())
 
 
+@app.command()
+def run(
+    role: Annotated[str, typer.Argument(help="broker, web, worker, projector or beat.")],
+    host: Host = "127.0.0.1",
+    port: Port = 8000,
+    web_workers: Annotated[int | None, typer.Option(min=1, help="API processes (web).")] = None,
+    node: Annotated[str | None, typer.Option(help="Celery node name (worker, projector).")] = None,
+    concurrency: Annotated[int, typer.Option(min=1, help="Worker processes (worker).")] = 2,
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+) -> None:
+    """Run one process of the system, as `eventshop up` runs it (the Procfile's entries)."""
+    from eventshop import topology
+
+    config = _use(data_dir)
+    commands = {
+        "web": lambda: topology.web(host, port, web_workers),
+        "worker": lambda: topology.worker(node or "worker", concurrency),
+        "projector": lambda: topology.projector(node or "projector"),
+        "beat": lambda: topology.beat(config.data_dir),
+        "broker": lambda: topology.programs(config, host, port)["broker"],
+    }
+    if role not in commands or (role == "broker" and not config.embedded_broker):
+        typer.echo(f"eventshop run: no role {role!r} here; roles: {', '.join(sorted(commands))}", err=True)
+        raise typer.Exit(2)
+    argv = commands[role]()
+    os.execvp(argv[0], argv)
+
+
 def _broker_answers(broker_url: str) -> bool:
     import redis
 
@@ -230,12 +258,9 @@ def _known_projection(name: str) -> None:
 
 def _ring_projector(name: str) -> None:
     """Ask a projector to catch up now; if the broker is down, beat will ring within seconds."""
-    from celery import Celery
+    from store.celery_config import PROJECT, celery_app
 
-    from store.celery_config import PROJECT, celery_config
-
-    client = Celery("eventshop-cli")
-    client.config_from_object(celery_config(settings.load()))
+    client = celery_app("eventshop-cli", settings.load())
     try:
         client.send_task(PROJECT, args=[name], retry_policy={"max_retries": 1})
     except Exception:

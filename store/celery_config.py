@@ -1,8 +1,11 @@
-"""Celery settings shared by the workers and by the API, which only sends tasks by name."""
+"""Celery settings shared by the workers and by the API, which only sends tasks by name, and the
+one way to build a Celery application from them."""
 
 from __future__ import annotations
 
 from typing import Any
+
+from celery import Celery
 
 from store.broker import client_url
 from store.settings import Settings
@@ -40,3 +43,10 @@ def celery_config(settings: Settings) -> dict[str, Any]:
             else {}
         ),
     }
+
+
+def celery_app(name: str, settings: Settings, **overrides: Any) -> Celery:
+    """A Celery application on eventshop's broker and settings (`overrides` on top)."""
+    app = Celery(name)
+    app.config_from_object({**celery_config(settings), **overrides})
+    return app

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from celery import Celery
-
 from store import settings
-from store.celery_config import celery_config
+from store.celery_config import celery_app
 
-app = Celery("eventshop", include=["workers.tasks"])
-app.config_from_object(celery_config(settings.load()))
+app = celery_app("eventshop", settings.load(), include=["workers.tasks"])

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from eventshop import topology
 from tests.conftest import free_port
 from tests.e2e.client import Client, wait_for
 
@@ -44,24 +45,19 @@ class Cluster:
 
     def web(self) -> Client:
         port = free_port()
-        process = self.start("web", [sys.executable, "-m", "eventshop", "web", "--port", str(port)])
+        process = self.start("web", topology.web("127.0.0.1", port, workers=1))
         self.api = Client(f"http://127.0.0.1:{port}")
         wait_for(lambda: _answers(self.api, process), 60, "the API")
         return self.api
 
-    def worker(
-        self, name: str, queue: str = "commands", concurrency: int = 2, env: dict[str, str] | None = None
-    ) -> None:
-        command = [sys.executable, "-m", "celery", "-A", "workers", "worker", "-Q", queue]
-        command += ["-n", f"{name}@%h", "-c", str(concurrency), "-l", "INFO"]
-        self.start(name, command, **(env or {}))
+    def worker(self, name: str, concurrency: int = 2, env: dict[str, str] | None = None) -> None:
+        self.start(name, topology.worker(name, concurrency), **(env or {}))
 
     def projector(self, name: str = "projector", env: dict[str, str] | None = None) -> None:
-        self.worker(name, "projections", 1, env)
+        self.start(name, topology.projector(name), **(env or {}))
 
     def beat(self) -> None:
-        schedule = str(self.folder / "celerybeat-schedule")
-        self.start("beat", [sys.executable, "-m", "celery", "-A", "workers", "beat", "-s", schedule])
+        self.start("beat", topology.beat(self.folder))
 
     def kill(self, name: str) -> None:
         """`kill -9` the process and every child it has."""
