@@ -19,7 +19,7 @@ from store import db
 from store.schema import commands
 from tests.conftest import free_port
 from tests.e2e.client import Client, running_system, start_up, stop, wait_for
-from tests.e2e.documents import CREATE
+from tests.faults import checks
 
 ROLES = ("broker", "web", "worker", "projector", "beat")
 
@@ -40,18 +40,7 @@ def role(up_pid: int, name: str) -> psutil.Process:
 
 
 def create(api: Client, count: int) -> list[str]:
-    receipts = [
-        api.data(
-            CREATE,
-            input={
-                "sku": f"SUP-{uuid.uuid4().hex[:8].upper()}",
-                "name": "Cup",
-                "price": {"amount": 1, "currency": "EUR"},
-            },
-        )["createProduct"]
-        for _ in range(count)
-    ]
-    return [receipt["commandId"] for receipt in receipts]
+    return [checks.create(api, f"SUP-{uuid.uuid4().hex[:8].upper()}")["commandId"] for _ in range(count)]
 
 
 def statuses(data_dir: Path) -> dict[str, int]:
