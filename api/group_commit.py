@@ -4,13 +4,16 @@ One writer per API process takes whatever has queued while it was busy (at most 
 commands), records it in one transaction, and goes on with the next group at once. Idle, a
 command is written as soon as it arrives; under load, groups grow by themselves. After each
 commit, every partition with a pending command in the group gets one doorbell; the commands of a
-partition whose doorbell could not be rung are withdrawn, and their mutations say so.
+partition whose doorbell could not be rung are withdrawn, and their mutations say so. A command
+the database refuses fails alone: the group is then recorded one command at a time.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+
+from sqlalchemy.exc import OperationalError
 
 from api.doorbell import Doorbell
 from api.errors import ConflictError, UnavailableError
@@ -21,6 +24,7 @@ log = logging.getLogger(__name__)
 MAX_GROUP = 500
 
 Waiting = tuple[mailbox.NewCommand, asyncio.Future[mailbox.Receipt]]
+Recorded = mailbox.Receipt | mailbox.CommandIdConflict | Exception
 
 
 class GroupRecorder:
@@ -46,30 +50,29 @@ class GroupRecorder:
             self._wakeup.clear()
             while self._queue:
                 group, self._queue = self._queue[:MAX_GROUP], self._queue[MAX_GROUP:]
-                try:
-                    results = await asyncio.to_thread(self._record, [command for command, _ in group])
-                except Exception as error:
-                    for _, future in group:
-                        if not future.done():
-                            future.set_exception(error)
-                    continue
+                results = await asyncio.to_thread(self._record_group, [command for command, _ in group])
                 ringer = asyncio.create_task(self._ring_and_answer(group, results))
                 self._ringers.add(ringer)
                 ringer.add_done_callback(self._ringers.discard)
 
-    def _record(
-        self, commands: list[mailbox.NewCommand]
-    ) -> list[mailbox.Receipt | mailbox.CommandIdConflict]:
-        with db.writing() as connection:
-            return mailbox.record_many(connection, commands)
+    def _record_group(self, commands: list[mailbox.NewCommand]) -> list[Recorded]:
+        """Record the group in one transaction. If the database refuses it for what one command
+        holds (not for being unreachable), record each on its own, so only that one fails."""
+        try:
+            with db.writing() as connection:
+                return list(mailbox.record_many(connection, commands))
+        except OperationalError as error:
+            return [error] * len(commands)
+        except Exception as error:
+            if len(commands) == 1:
+                return [error]
+            return [self._record_group([command])[0] for command in commands]
 
     def _withdraw(self, command_ids: list[str]) -> set[str]:
         with db.writing() as connection:
             return mailbox.withdraw(connection, command_ids)
 
-    async def _ring_and_answer(
-        self, group: list[Waiting], results: list[mailbox.Receipt | mailbox.CommandIdConflict]
-    ) -> None:
+    async def _ring_and_answer(self, group: list[Waiting], results: list[Recorded]) -> None:
         receipts = [r for r in results if isinstance(r, mailbox.Receipt)]
         partitions = sorted({r.partition for r in receipts if r.status == mailbox.PENDING})
         rung = dict(zip(partitions, await asyncio.gather(*map(self._doorbell.ring, partitions)), strict=True))
@@ -85,6 +88,8 @@ class GroupRecorder:
                 continue
             if isinstance(result, mailbox.CommandIdConflict):
                 future.set_exception(ConflictError(str(result)))
+            elif isinstance(result, Exception):
+                future.set_exception(result)
             elif result.command_id in withdrawn:
                 future.set_exception(
                     UnavailableError(
