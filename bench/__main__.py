@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from bench import baselines, scenarios
+from bench.eventsourcing_baseline import creates_per_s
 from bench.load import Mix
 from bench.report import environment, write
 from bench.stack import Stack
@@ -46,6 +47,9 @@ def main(
         e2e["uniform saturation"] = scenarios.end_to_end(
             url, Mix(products), rate=None, clients=64, duration=duration
         )
+        e2e["create-only saturation"] = scenarios.end_to_end(
+            url, Mix(products, creates_only=True), rate=None, clients=64, duration=duration
+        )
         e2e["hot 200/s"] = scenarios.end_to_end(
             url, Mix(products, hot=True), rate=200, clients=0, duration=duration
         )
@@ -59,6 +63,7 @@ def main(
         base.update(baselines.primary_key_select(products[-1], 200 if quick else 2000))
         base.update(baselines.tartiflette_in_process(200 if quick else 2000))
         stack.fresh_database()
+        base["eventsourcing_creates_per_s"] = creates_per_s(stack.database_url, 300 if quick else 2000)
         base.update(baselines.raw_inserts(20_000 if quick else 100_000, 300 if quick else 2000))
         results["baselines"] = base
         storage = scenarios.append(300 if quick else 2000, 1)

@@ -36,10 +36,12 @@ class Sample:
 
 @dataclass
 class Mix:
-    """createProduct / changeProductPrice / updateProduct over a pool of products (20/50/30)."""
+    """createProduct / changeProductPrice / updateProduct over a pool of products (20/50/30), or
+    createProduct alone."""
 
     products: list[str]
     hot: bool = False
+    creates_only: bool = False
     rng: random.Random = field(default_factory=lambda: random.Random(42))
 
     def target(self) -> str:
@@ -47,7 +49,7 @@ class Mix:
         return self.rng.choice(pool)
 
     def __call__(self) -> Request:
-        roll = self.rng.random()
+        roll = 0.0 if self.creates_only else self.rng.random()
         if roll < 0.2:
             sku = f"B-{uuid.uuid4().hex[:12].upper()}"
             return CREATE, {"i": {"sku": sku, "name": "Bench", "price": {"amount": 100, "currency": "EUR"}}}
