@@ -89,7 +89,11 @@ def record_many(connection: Connection, new: Sequence[NewCommand]) -> list[Recei
         ).scalars()
     )
     earlier = {command.id for command in new if command.id not in inserted}
-    stored = {row.id: row for row in connection.execute(select(commands).where(commands.c.id.in_(earlier)))}
+    stored = (
+        {row.id: row for row in connection.execute(select(commands).where(commands.c.id.in_(earlier)))}
+        if earlier
+        else {}
+    )
     results: list[Receipt | CommandIdConflict] = []
     seen: set[str] = set()
     for command in new:
