@@ -17,17 +17,18 @@ from aiohttp import web
 from api import engine as engines
 from api.commands import Submitter
 from api.doorbell import Doorbell
-from api.http import ENGINE, SUBMITTER, graphql
-from store import db, settings
+from api.http import ENGINE, SETTINGS, SUBMITTER, graphql
+from store import db
+from store.settings import Settings
 
 log = logging.getLogger(__name__)
 
 PR_SET_PDEATHSIG = 1  # prctl option: the signal a process gets when its parent dies (Linux)
 
 
-async def healthz(_request: web.Request) -> web.Response:
+async def healthz(request: web.Request) -> web.Response:
     try:
-        await asyncio.to_thread(db.ping)
+        await asyncio.to_thread(db.ping, request.app[SETTINGS].database_url)
     except Exception:
         log.warning("health check: database unreachable", exc_info=True)
         return web.json_response({"status": "unavailable", "database": "unreachable"}, status=503)
@@ -36,12 +37,13 @@ async def healthz(_request: web.Request) -> web.Response:
 
 async def _start(app: web.Application) -> None:
     app[ENGINE] = await engines.engine()
-    config = settings.load()
+    config = app[SETTINGS]
     app[SUBMITTER] = Submitter(config, Doorbell(config))
 
 
-def create_app() -> web.Application:
+def create_app(config: Settings) -> web.Application:
     app = web.Application(client_max_size=1024 * 1024)
+    app[SETTINGS] = config
     app.router.add_route("GET", "/graphql", graphql)
     app.router.add_route("POST", "/graphql", graphql)
     app.router.add_get("/healthz", healthz)
@@ -49,7 +51,7 @@ def create_app() -> web.Application:
     return app
 
 
-def run(host: str, port: int, workers: int = 1) -> None:
+def run(config: Settings, host: str, port: int, workers: int = 1) -> None:
     """Serve on `host:port` from `workers` processes that share one listening socket.
 
     The socket is bound before the processes fork, so a port in use fails at once. If one process
@@ -58,11 +60,11 @@ def run(host: str, port: int, workers: int = 1) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     listener = socket.create_server((host, port), backlog=1024)
     if workers <= 1:
-        _serve(listener)
+        _serve(config, listener)
         return
     context = multiprocessing.get_context("fork")
     children = [
-        context.Process(target=_serve_child, args=(listener, os.getpid()), name=f"web-{n}")
+        context.Process(target=_serve_child, args=(config, listener, os.getpid()), name=f"web-{n}")
         for n in range(workers)
     ]
     for child in children:
@@ -86,15 +88,15 @@ def run(host: str, port: int, workers: int = 1) -> None:
         sys.exit(1)
 
 
-def _serve(listener: socket.socket) -> None:
-    web.run_app(create_app(), sock=listener, print=None, access_log=None)
+def _serve(config: Settings, listener: socket.socket) -> None:
+    web.run_app(create_app(config), sock=listener, print=None, access_log=None)
 
 
-def _serve_child(listener: socket.socket, parent: int) -> None:
+def _serve_child(config: Settings, listener: socket.socket, parent: int) -> None:
     """One of several API processes: it stops when its parent dies, even by `kill -9`, so the
     shared socket is never left held by orphans."""
     if sys.platform == "linux":
         ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
     if os.getppid() != parent:
         return
-    _serve(listener)
+    _serve(config, listener)

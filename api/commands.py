@@ -47,7 +47,7 @@ class Submitter:
 
     def __init__(self, settings: Settings, doorbell: Doorbell) -> None:
         self._partitions = settings.partitions
-        self._recorder = GroupRecorder(doorbell)
+        self._recorder = GroupRecorder(settings.database_url, doorbell)
 
     async def submit(self, command: Any, command_id: str) -> dict[str, Any]:
         """Record `command` once under `command_id`; returns the receipt once it is durable."""

@@ -16,6 +16,7 @@ class Doorbell:
     def __init__(self, settings: Settings) -> None:
         self._celery = celery_app("eventshop-api", settings)
         self._timeout = settings.broker_timeout
+        self._broker_url = settings.broker_url
 
     async def ring(self, partition: int) -> bool:
         """Ask a worker to drain the partition's mailbox; False if the broker did not take it in time."""
@@ -28,12 +29,12 @@ class Doorbell:
 
     def _send(self, partition: int) -> None:
         key = coalesce.partition(partition)
-        if not coalesce.should_ring(key):
+        if not coalesce.should_ring(self._broker_url, key):
             return
         try:
             self._send_task(partition)
         except Exception:
-            coalesce.answered(key)
+            coalesce.answered(self._broker_url, key)
             raise
 
     def _send_task(self, partition: int) -> None:

@@ -28,7 +28,8 @@ Recorded = mailbox.Receipt | mailbox.CommandIdConflict | Exception
 
 
 class GroupRecorder:
-    def __init__(self, doorbell: Doorbell) -> None:
+    def __init__(self, database_url: str, doorbell: Doorbell) -> None:
+        self._database_url = database_url
         self._doorbell = doorbell
         self._queue: list[Waiting] = []
         self._wakeup = asyncio.Event()
@@ -59,7 +60,7 @@ class GroupRecorder:
         """Record the group in one transaction. If the database refuses it for what one command
         holds (not for being unreachable), record each on its own, so only that one fails."""
         try:
-            with db.writing() as connection:
+            with db.writing(self._database_url) as connection:
                 return list(mailbox.record_many(connection, commands))
         except OperationalError as error:
             return [error] * len(commands)
@@ -69,7 +70,7 @@ class GroupRecorder:
             return [self._record_group([command])[0] for command in commands]
 
     def _withdraw(self, command_ids: list[str]) -> set[str]:
-        with db.writing() as connection:
+        with db.writing(self._database_url) as connection:
             return mailbox.withdraw(connection, command_ids)
 
     async def _ring_and_answer(self, group: list[Waiting], results: list[Recorded]) -> None:

@@ -12,11 +12,13 @@ from tartiflette import Engine
 from api import engine as engines
 from api import source
 from api.commands import Submitter
+from store.settings import Settings
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
 ENGINE = web.AppKey("engine", Engine)
 SUBMITTER = web.AppKey("submitter", Submitter)
+SETTINGS = web.AppKey("settings", Settings)
 
 
 class RequestError(Exception):
@@ -106,7 +108,7 @@ async def graphql(request: web.Request) -> web.Response:
     if not errors and request.method == "GET" and _operation_type(document, name) == "mutation":
         body = {"errors": [{"message": "mutations must be sent with POST"}]}
         return web.json_response(body, status=405, headers={"Allow": "POST"}, content_type=media)
-    context = {"commands": request.app[SUBMITTER]}
+    context = {"commands": request.app[SUBMITTER], "database": request.app[SETTINGS].database_url}
     result = await engine.execute(query, operation_name=name, context=context, variables=variables)
     request_error = bool(errors) or (
         result.get("data") is None and all(e.get("path") is None for e in result.get("errors") or [])

@@ -52,22 +52,22 @@ def decode_cursor(cursor: str) -> int:
     raise UserInputError("after is not a cursor this API gave out")
 
 
-def product(product_id: str) -> dict[str, Any] | None:
+def product(url: str, product_id: str) -> dict[str, Any] | None:
     key = _uuid(product_id)
     if key is None:
         return None
-    with db.reading() as connection:
+    with db.reading(url) as connection:
         row = connection.execute(select(products).where(products.c.id == key)).first()
     return None if row is None else _product(row)
 
 
-def product_page(first: int | None, after: str | None) -> dict[str, Any]:
+def product_page(url: str, first: int | None, after: str | None) -> dict[str, Any]:
     """A page of products in creation order; cursors stay valid whatever is created or deleted."""
     first = PAGE_DEFAULT if first is None else first
     if not 0 <= first <= PAGE_MAX:
         raise UserInputError(f"first must be between 0 and {PAGE_MAX}")
     start = decode_cursor(after) if after else 0
-    with db.reading() as connection:
+    with db.reading(url) as connection:
         rows = connection.execute(
             select(products)
             .where(products.c.created_position > start)
@@ -83,11 +83,11 @@ def product_page(first: int | None, after: str | None) -> dict[str, Any]:
     }
 
 
-def command(command_id: str) -> dict[str, Any] | None:
+def command(url: str, command_id: str) -> dict[str, Any] | None:
     key = _uuid(command_id)
     if key is None:
         return None
-    with db.reading() as connection:
+    with db.reading(url) as connection:
         row = connection.execute(select(commands).where(commands.c.id == key)).first()
     if row is None:
         return None
@@ -102,11 +102,11 @@ def command(command_id: str) -> dict[str, Any] | None:
     }
 
 
-def history(stream_id: str) -> list[dict[str, Any]]:
+def history(url: str, stream_id: str) -> list[dict[str, Any]]:
     key = _uuid(stream_id)
     if key is None:
         return []
-    with db.reading() as connection:
+    with db.reading(url) as connection:
         stream = eventstore.read_stream(connection, key)
     return [
         {

@@ -26,23 +26,25 @@ def _id(value: str) -> str:
 
 
 @Resolver("Query.product", schema_name=SCHEMA_NAME)
-async def product(_parent: Any, args: Args, _ctx: Any, _info: Any) -> Any:
-    return await asyncio.to_thread(queries.product, args["id"])
+async def product(_parent: Any, args: Args, ctx: Args, _info: Any) -> Any:
+    return await asyncio.to_thread(queries.product, ctx["database"], args["id"])
 
 
 @Resolver("Query.products", schema_name=SCHEMA_NAME)
-async def products(_parent: Any, args: Args, _ctx: Any, _info: Any) -> Any:
-    return await asyncio.to_thread(queries.product_page, args.get("first"), args.get("after"))
+async def products(_parent: Any, args: Args, ctx: Args, _info: Any) -> Any:
+    return await asyncio.to_thread(
+        queries.product_page, ctx["database"], args.get("first"), args.get("after")
+    )
 
 
 @Resolver("Query.command", schema_name=SCHEMA_NAME)
-async def command(_parent: Any, args: Args, _ctx: Any, _info: Any) -> Any:
-    return await asyncio.to_thread(queries.command, args["id"])
+async def command(_parent: Any, args: Args, ctx: Args, _info: Any) -> Any:
+    return await asyncio.to_thread(queries.command, ctx["database"], args["id"])
 
 
 @Resolver("Query.productHistory", schema_name=SCHEMA_NAME)
-async def product_history(_parent: Any, args: Args, _ctx: Any, _info: Any) -> Any:
-    return await asyncio.to_thread(queries.history, args["id"])
+async def product_history(_parent: Any, args: Args, ctx: Args, _info: Any) -> Any:
+    return await asyncio.to_thread(queries.history, ctx["database"], args["id"])
 
 
 @Resolver("Mutation.createProduct", schema_name=SCHEMA_NAME)

@@ -36,40 +36,42 @@ def main(
         "environment": environment("SQLite + embedded broker" if sqlite else "PostgreSQL + Redis")
     }
     try:
-        stack.fresh_database()
+        database = stack.fresh_database()
         url = stack.start_system(port=18_765)
-        products = scenarios.seed_products(url, 100 if quick else 500)
+        products = scenarios.seed_products(url, database, 100 if quick else 500)
         e2e: dict[str, Any] = {}
         for rate in (100, 200) if quick else (100, 200, 400):
             e2e[f"uniform {rate}/s"] = scenarios.end_to_end(
-                url, Mix(products), rate=rate, clients=0, duration=duration
+                url, database, Mix(products), rate=rate, clients=0, duration=duration
             )
         e2e["uniform saturation"] = scenarios.end_to_end(
-            url, Mix(products), rate=None, clients=64, duration=duration
+            url, database, Mix(products), rate=None, clients=64, duration=duration
         )
         e2e["create-only saturation"] = scenarios.end_to_end(
-            url, Mix(products, creates_only=True), rate=None, clients=64, duration=duration
+            url, database, Mix(products, creates_only=True), rate=None, clients=64, duration=duration
         )
         e2e["hot 200/s"] = scenarios.end_to_end(
-            url, Mix(products, hot=True), rate=200, clients=0, duration=duration
+            url, database, Mix(products, hot=True), rate=200, clients=0, duration=duration
         )
         e2e["hot saturation"] = scenarios.end_to_end(
-            url, Mix(products, hot=True), rate=None, clients=64, duration=duration
+            url, database, Mix(products, hot=True), rate=None, clients=64, duration=duration
         )
         results["e2e"] = e2e
         results["queries"] = scenarios.queries(url, products[-1], duration / 2)
         stack.stop_all()
         base = baselines.celery_noop(stack, 500 if quick else 3000)
-        base.update(baselines.primary_key_select(products[-1], 200 if quick else 2000))
+        base.update(baselines.primary_key_select(database, products[-1], 200 if quick else 2000))
         base.update(baselines.tartiflette_in_process(200 if quick else 2000))
-        stack.fresh_database()
-        base["eventsourcing_creates_per_s"] = creates_per_s(stack.database_url, 300 if quick else 2000)
-        base.update(baselines.raw_inserts(20_000 if quick else 100_000, 300 if quick else 2000))
+        database = stack.fresh_database()
+        base["eventsourcing_creates_per_s"] = creates_per_s(database, 300 if quick else 2000)
+        base.update(baselines.raw_inserts(database, 20_000 if quick else 100_000, 300 if quick else 2000))
         results["baselines"] = base
-        storage = scenarios.append(300 if quick else 2000, 1)
-        storage.update(scenarios.append(100 if quick else 500, 10))
-        storage.update(scenarios.aggregate_load((10, 1000, 10000), 10 if quick else 50))
-        storage.update(scenarios.rebuild(20_000 if quick else (1_000_000 if big else 100_000)))
+        storage = scenarios.append(database, 300 if quick else 2000, 1)
+        storage.update(scenarios.append(database, 100 if quick else 500, 10))
+        storage.update(scenarios.aggregate_load(database, (10, 1000, 10000), 10 if quick else 50))
+        storage.update(
+            scenarios.rebuild(stack.settings(), 20_000 if quick else (1_000_000 if big else 100_000))
+        )
         results["storage"] = storage
     finally:
         stack.stop_all(keep_broker=False)

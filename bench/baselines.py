@@ -36,22 +36,22 @@ def celery_noop(stack: Stack, tasks: int) -> dict[str, float]:
     return {"celery_noop_per_s": tasks / elapsed}
 
 
-def raw_inserts(rows: int, single: int) -> dict[str, float]:
+def raw_inserts(database: str, rows: int, single: int) -> dict[str, float]:
     """Single-row INSERT+COMMIT a second, and batched INSERT rows a second, through the same driver."""
     table = Table(
         "bench_raw", MetaData(), Column("id", Integer, primary_key=True), Column("payload", String(200))
     )
-    engine = db.engine()
+    engine = db.engine(database)
     table.drop(engine, checkfirst=True)
     table.create(engine)
     start = time.perf_counter()
     for n in range(single):
-        with db.writing() as connection:
+        with db.writing(database) as connection:
             connection.execute(insert(table).values(id=n, payload="x" * 100))
     single_rate = single / (time.perf_counter() - start)
     start = time.perf_counter()
     for chunk in range(single, single + rows, 1000):
-        with db.writing() as connection:
+        with db.writing(database) as connection:
             connection.execute(
                 insert(table), [{"id": n, "payload": "x" * 100} for n in range(chunk, chunk + 1000)]
             )
@@ -60,11 +60,11 @@ def raw_inserts(rows: int, single: int) -> dict[str, float]:
     return {"insert_commit_per_s": single_rate, "batched_insert_rows_per_s": batched_rate}
 
 
-def primary_key_select(product_id: str, n: int) -> dict[str, float]:
+def primary_key_select(database: str, product_id: str, n: int) -> dict[str, float]:
     from store.schema import products
 
     def one() -> Any:
-        with db.reading() as connection:
+        with db.reading(database) as connection:
             return connection.execute(select(products).where(products.c.id == product_id)).first()
 
     return {"pk_select_p50_ms": median(timings(one, n)) * 1000}

@@ -104,9 +104,9 @@ async def closed_loop(url: str, make: Callable[[], Request], clients: int, durat
 class Observer(threading.Thread):
     """Polls the `products` checkpoint every few milliseconds: when did each position become visible?"""
 
-    def __init__(self, projection: str = "products", every: float = 0.005) -> None:
+    def __init__(self, database: str, projection: str = "products", every: float = 0.005) -> None:
         super().__init__(daemon=True)
-        self.projection, self.every = projection, every
+        self.database, self.projection, self.every = database, projection, every
         self.times: list[float] = []
         self.positions: list[int] = []
         self.stop = threading.Event()
@@ -114,7 +114,7 @@ class Observer(threading.Thread):
     def run(self) -> None:
         query = select(projections.c.position).where(projections.c.name == self.projection)
         while not self.stop.is_set():
-            with db.reading() as connection:
+            with db.reading(self.database) as connection:
                 position = connection.execute(query).scalar() or 0
             if not self.positions or position > self.positions[-1]:
                 self.times.append(time.monotonic())
@@ -129,7 +129,7 @@ class Observer(threading.Thread):
 def read_model_latencies(samples: list[Sample], observer: Observer) -> list[float]:
     """Seconds from each acknowledgement until the read table showed the command's last event."""
     acked = {s.command_id: s.acked for s in samples if s.ok and s.command_id}
-    with db.reading() as connection:
+    with db.reading(observer.database) as connection:
         rows = connection.execute(select(events.c.command_id, events.c.position)).all()
     last: dict[str, int] = {}
     for row in rows:
@@ -143,14 +143,14 @@ def read_model_latencies(samples: list[Sample], observer: Observer) -> list[floa
     return latencies
 
 
-def completions(command_ids: set[str]) -> list[float]:
+def completions(database: str, command_ids: set[str]) -> list[float]:
     """Completion times (epoch seconds) of the given commands that have ended."""
-    with db.reading() as connection:
+    with db.reading(database) as connection:
         rows = connection.execute(select(commands.c.id, commands.c.completed_at)).all()
     return sorted(row.completed_at.timestamp() for row in rows if row.id in command_ids and row.completed_at)
 
 
-def pending(command_ids: set[str]) -> int:
-    with db.reading() as connection:
+def pending(database: str, command_ids: set[str]) -> int:
+    with db.reading(database) as connection:
         rows = connection.execute(select(commands.c.id).where(commands.c.status == "PENDING")).scalars().all()
     return len(command_ids.intersection(rows))

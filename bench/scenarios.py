@@ -29,10 +29,11 @@ from domain.product import Money, ProductCreated, ProductPriceChanged, decider
 from store import db, eventstore, mailbox, registry, snapshots
 from store.codec import to_json
 from store.schema import event_head, events
+from store.settings import Settings
 from workers import command_handler, projector
 
 
-def seed_products(url: str, count: int) -> list[str]:
+def seed_products(url: str, database: str, count: int) -> list[str]:
     """Create `count` products through the API (closed loop), and wait until they are readable."""
 
     def make() -> tuple[str, dict[str, Any]]:
@@ -43,23 +44,25 @@ def seed_products(url: str, count: int) -> list[str]:
     while len([s for s in samples if s.ok]) < count:
         samples += asyncio.run(closed_loop(url, make, 16, 1.0))
     ids = {s.command_id for s in samples if s.ok and s.command_id}
-    _drain(ids)
-    with db.reading() as connection:
+    _drain(database, ids)
+    with db.reading(database) as connection:
         from store.schema import commands
 
         rows = connection.execute(commands.select().where(commands.c.id.in_(ids))).all()
     return [row.aggregate_id for row in rows][:count]
 
 
-def _drain(ids: set[str], timeout: float = 300) -> None:
+def _drain(database: str, ids: set[str], timeout: float = 300) -> None:
     deadline = time.monotonic() + timeout
-    while pending(ids) and time.monotonic() < deadline:
+    while pending(database, ids) and time.monotonic() < deadline:
         time.sleep(0.1)
 
 
-def end_to_end(url: str, mix: Mix, *, rate: float | None, clients: int, duration: float) -> dict[str, Any]:
+def end_to_end(
+    url: str, database: str, mix: Mix, *, rate: float | None, clients: int, duration: float
+) -> dict[str, Any]:
     """Offered load (open loop at `rate`) or saturation (closed loop of `clients`) through HTTP."""
-    observer = Observer()
+    observer = Observer(database)
     observer.start()
     started = time.time()
     if rate is None:
@@ -68,14 +71,14 @@ def end_to_end(url: str, mix: Mix, *, rate: float | None, clients: int, duration
         samples = asyncio.run(open_loop(url, mix, rate, duration))
     sent = max(s.acked for s in samples) - min(s.started for s in samples)
     ids = {s.command_id for s in samples if s.ok and s.command_id}
-    _drain(ids)
+    _drain(database, ids)
     projector_head = time.monotonic() + 60
-    while time.monotonic() < projector_head and projector.behind():
+    while time.monotonic() < projector_head and projector.behind(database):
         time.sleep(0.05)
     time.sleep(0.1)
     observer.stop.set()
     observer.join()
-    done = completions(ids)
+    done = completions(database, ids)
     latencies = read_model_latencies(samples, observer)
     span = (done[-1] - started) if done else float("nan")
     return {
@@ -127,7 +130,7 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def append(transactions: int, batch: int) -> dict[str, float]:
+def append(database: str, transactions: int, batch: int) -> dict[str, float]:
     """Events a second through `eventstore.append`, `batch` events per transaction, new streams."""
     start = time.perf_counter()
     for n in range(transactions):
@@ -135,16 +138,16 @@ def append(transactions: int, batch: int) -> dict[str, float]:
         first = _created(product_id, n)
         more = [ProductPriceChanged(product_id, Money(k + 2, "EUR"), first.at) for k in range(batch - 1)]
         new = [registry.encode_event(event, {"command_id": None}) for event in [first, *more]]
-        with db.writing() as connection:
+        with db.writing(database) as connection:
             eventstore.append(connection, product_id, "Product", 0, new, first.at)
     return {f"append_batch{batch}_events_per_s": transactions * batch / (time.perf_counter() - start)}
 
 
-def bulk_streams(products: int, per_product: int) -> list[str]:
+def bulk_streams(database: str, products: int, per_product: int) -> list[str]:
     """Write `products` streams of `per_product` events each straight into the store (test data)."""
     ids = [str(uuid.uuid4()) for _ in range(products)]
     at = _now()
-    with db.writing() as connection:
+    with db.writing(database) as connection:
         head = eventstore.head(connection)
         rows, position = [], head
         for product_id in ids:
@@ -177,12 +180,12 @@ def bulk_streams(products: int, per_product: int) -> list[str]:
     return ids
 
 
-def aggregate_load(sizes: tuple[int, ...], loads: int) -> dict[str, float]:
+def aggregate_load(database: str, sizes: tuple[int, ...], loads: int) -> dict[str, float]:
     """Time to load a product of each size as the handler does (snapshot + tail), and by full replay."""
     found: dict[str, float] = {}
     for size in sizes:
-        (product_id,) = bulk_streams(1, size)
-        with db.writing() as connection:
+        (product_id,) = bulk_streams(database, 1, size)
+        with db.writing(database) as connection:
             mailbox.record(
                 connection,
                 mailbox.NewCommand(
@@ -195,14 +198,14 @@ def aggregate_load(sizes: tuple[int, ...], loads: int) -> dict[str, float]:
                     submitted_at=_now(),
                 ),
             )
-        command_handler.handle_batch(0, 10)
+        command_handler.handle_batch(database, 0, 10)
 
         def load(product_id: str = product_id) -> None:
-            with db.reading() as connection:
+            with db.reading(database) as connection:
                 snapshots.load(connection, decider, product_id)
 
         def replay(product_id: str = product_id) -> None:
-            with db.reading() as connection:
+            with db.reading(database) as connection:
                 decider.fold(
                     [registry.decode_event(e) for e in eventstore.read_stream(connection, product_id)]
                 )
@@ -212,20 +215,20 @@ def aggregate_load(sizes: tuple[int, ...], loads: int) -> dict[str, float]:
     return found
 
 
-def _rebuild(name: str, queue: multiprocessing.Queue[tuple[float, int]]) -> None:
-    projector.reset(name)
+def _rebuild(config: Settings, name: str, queue: multiprocessing.Queue[tuple[float, int]]) -> None:
+    projector.reset(config.database_url, name)
     start = time.perf_counter()
-    applied = projector.catch_up(name, 2000)
+    applied = projector.catch_up(config, name, 2000)
     elapsed = time.perf_counter() - start
     queue.put((applied / elapsed, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))
 
 
-def rebuild(total: int, name: str = "products") -> dict[str, float]:
+def rebuild(config: Settings, total: int, name: str = "products") -> dict[str, float]:
     """Events a second when `name` is rebuilt from `total` events, in a process of its own."""
-    bulk_streams(total // 10, 10)
+    bulk_streams(config.database_url, total // 10, 10)
     context = multiprocessing.get_context("spawn")
     queue: multiprocessing.Queue[tuple[float, int]] = context.Queue()
-    process = context.Process(target=_rebuild, args=(name, queue))
+    process = context.Process(target=_rebuild, args=(config, name, queue))
     process.start()
     rate, peak_kib = queue.get(timeout=3600)
     process.join()

@@ -72,6 +72,10 @@ class Stack:
         os.environ["DATABASE_URL"] = url
         return url
 
+    def settings(self) -> settings.Settings:
+        """The settings eventshop's processes run with on this stack."""
+        return settings.load(self.env())
+
     def env(self) -> dict[str, str]:
         return {**os.environ, "DATABASE_URL": self.database_url, "BROKER_URL": self.broker_url}
 
@@ -88,7 +92,7 @@ class Stack:
     def start_system(self, port: int, workers: int = 2) -> str:
         """API, command worker, projector and beat as `eventshop up` runs them; returns the GraphQL
         URL once it answers."""
-        programs = topology.programs(settings.load(), "127.0.0.1", port, workers=workers, log_level="WARNING")
+        programs = topology.programs(self.settings(), "127.0.0.1", port, workers=workers, log_level="WARNING")
         for name, command in programs.items():
             self.start(name, command)
         wait_until_up(f"http://127.0.0.1:{port}/healthz")

@@ -34,7 +34,8 @@ DEFAULT_DATA_DIR = None
 
 
 def _use(data_dir: Path | None) -> settings.Settings:
-    """The settings for `data_dir`, made this process's environment so every part sees them."""
+    """The settings for `data_dir`, read once; the folder is also put in the environment, for the
+    processes this one starts."""
     if data_dir is not None:
         os.environ["EVENTSHOP_DATA_DIR"] = str(data_dir.resolve())
     config = settings.load()
@@ -59,8 +60,7 @@ def migrate(data_dir: DataDir = DEFAULT_DATA_DIR) -> None:
     """Create or upgrade every table (Alembic migrations) in DATABASE_URL or the data folder."""
     from store import migrate as migrations
 
-    _use(data_dir)
-    migrations.upgrade()
+    migrations.upgrade(_use(data_dir).database_url)
     console.print("[green]database is at the newest schema[/green]")
 
 
@@ -74,9 +74,9 @@ def web(
     """Serve the GraphQL API only."""
     from api.app import run
 
-    _existing(data_dir)
+    config = _existing(data_dir)
     console.print(f"eventshop API on http://{host}:{port}/graphql ({workers} process(es))")
-    run(host, port, workers)
+    run(config, host, port, workers)
 
 
 @app.command()
@@ -98,7 +98,7 @@ def up(
 
     config = _use(data_dir)
     config.data_dir.mkdir(parents=True, exist_ok=True)
-    migrations.upgrade()
+    migrations.upgrade(config.database_url)
     try:
         programs = topology.programs(config, host, port)
     except broker.BrokerUnavailable as error:
@@ -162,8 +162,7 @@ def verify(data_dir: DataDir = DEFAULT_DATA_DIR) -> None:
     """
     from workers.verify import verify as check
 
-    _existing(data_dir)
-    report = check()
+    report = check(_existing(data_dir).database_url)
     table = Table("what", "count", title="eventshop verify")
     for what, count in report.counts.items():
         table.add_row(what, str(count))
@@ -190,13 +189,13 @@ def projections_status(
     """Every projection: position, head, lag, state and error."""
     from workers import projector
 
-    _existing(data_dir)
+    url = _existing(data_dir).database_url
     if as_json:
-        for s in projector.statuses():
+        for s in projector.statuses(url):
             print(json.dumps({**dataclasses.asdict(s), "lag": s.lag}))
         return
     table = Table("projection", "position", "head", "lag", "state", "attempts", "error", title="projections")
-    for s in projector.statuses():
+    for s in projector.statuses(url):
         error = f"at {s.error_position}: {s.error}" if s.error else ""
         state = f"[red]{s.status}[/red]" if s.status == projector.HALTED else s.status
         table.add_row(s.name, str(s.position), str(s.head), str(s.lag), state, str(s.attempts), error)
@@ -208,10 +207,10 @@ def projections_resume(name: str, data_dir: DataDir = DEFAULT_DATA_DIR) -> None:
     """Let a halted projection retry the event it halted at (after the fix is deployed)."""
     from workers import projector
 
-    _existing(data_dir)
+    config = _existing(data_dir)
     _known_projection(name)
-    projector.resume(name)
-    _ring_projector(name)
+    projector.resume(config.database_url, name)
+    _ring_projector(config, name)
     console.print(f"projection {name} resumed")
 
 
@@ -220,10 +219,10 @@ def projections_rebuild(name: str, data_dir: DataDir = DEFAULT_DATA_DIR) -> None
     """Empty a projection's tables and replay every event into them."""
     from workers import projector
 
-    _existing(data_dir)
+    config = _existing(data_dir)
     _known_projection(name)
-    projector.reset(name)
-    _ring_projector(name)
+    projector.reset(config.database_url, name)
+    _ring_projector(config, name)
     console.print(f"projection {name} is rebuilding from the first event")
 
 
@@ -237,14 +236,14 @@ def projections_skip(
     """Step a halted projection over one event; who, what and when are recorded."""
     from workers import projector
 
-    _existing(data_dir)
+    config = _existing(data_dir)
     _known_projection(name)
     try:
-        projector.skip(name, position, by)
+        projector.skip(config.database_url, name, position, by)
     except projector.NotHalted as error:
         console.print(f"[red]{error}[/red]")
         raise typer.Exit(1) from None
-    _ring_projector(name)
+    _ring_projector(config, name)
     console.print(f"projection {name} skipped event {position}; recorded as done by {by}")
 
 
@@ -256,11 +255,11 @@ def _known_projection(name: str) -> None:
         raise typer.Exit(2)
 
 
-def _ring_projector(name: str) -> None:
+def _ring_projector(config: settings.Settings, name: str) -> None:
     """Ask a projector to catch up now; if the broker is down, beat will ring within seconds."""
     from store.celery_config import PROJECT, celery_app
 
-    client = celery_app("eventshop-cli", settings.load())
+    client = celery_app("eventshop-cli", config)
     try:
         client.send_task(PROJECT, args=[name], retry_policy={"max_retries": 1})
     except Exception:

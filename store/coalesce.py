@@ -12,7 +12,7 @@ import os
 
 import redis
 
-from store import broker, settings
+from store import broker
 
 TTL_MS = 10_000
 PROJECTOR = "projector"
@@ -26,8 +26,8 @@ def partition(number: int) -> str:
 _clients: dict[tuple[int, str], redis.Redis] = {}
 
 
-def _client() -> redis.Redis | None:
-    url = broker.client_url(settings.load().broker_url)
+def _client(broker_url: str) -> redis.Redis | None:
+    url = broker.client_url(broker_url)
     if url is None:
         return None
     key = (os.getpid(), url)
@@ -36,9 +36,9 @@ def _client() -> redis.Redis | None:
     return _clients[key]
 
 
-def should_ring(name: str) -> bool:
+def should_ring(broker_url: str, name: str) -> bool:
     """False when a ring for `name` is already waiting to be answered."""
-    client = _client()
+    client = _client(broker_url)
     if client is None:
         return True
     try:
@@ -47,9 +47,9 @@ def should_ring(name: str) -> bool:
         return True
 
 
-def answered(name: str) -> None:
+def answered(broker_url: str, name: str) -> None:
     """The ring for `name` is being answered: the next change must ring again."""
-    client = _client()
+    client = _client(broker_url)
     if client is None:
         return
     with contextlib.suppress(redis.RedisError):

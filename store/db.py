@@ -14,8 +14,6 @@ from sqlalchemy import Connection, Engine, NullPool, create_engine, event, inspe
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
-from store import settings
-
 REQUIRED_TABLES = {"alembic_version", "events", "commands", "projections"}
 
 _engines: dict[tuple[int, str], Engine] = {}
@@ -52,9 +50,9 @@ def _sqlite_engine(url: str) -> Engine:
     return engine
 
 
-def engine(url: str | None = None) -> Engine:
-    """This process's engine for `url` (default: `DATABASE_URL`)."""
-    url = normalise_url(url or settings.load().database_url)
+def engine(url: str) -> Engine:
+    """This process's engine for `url`."""
+    url = normalise_url(url)
     key = (os.getpid(), url)
     if key not in _engines:
         if url.startswith("sqlite"):
@@ -69,7 +67,7 @@ def is_postgres(connection: Connection) -> bool:
 
 
 @contextmanager
-def writing(url: str | None = None) -> Iterator[Connection]:
+def writing(url: str) -> Iterator[Connection]:
     """A write transaction, committed on success and rolled back on error."""
     found = engine(url)
     with _writer_turn(found), found.connect() as connection, connection.begin():
@@ -95,7 +93,7 @@ def _writer_turn(found: Engine) -> Iterator[None]:
 
 
 @contextmanager
-def reading(url: str | None = None) -> Iterator[Connection]:
+def reading(url: str) -> Iterator[Connection]:
     """For reads: autocommit statements on PostgreSQL (one round trip each); on SQLite a deferred
     transaction, which never blocks writers."""
     found = engine(url)
@@ -125,7 +123,7 @@ def lock_keys(connection: Connection, keys: list[str]) -> None:
         connection.execute(_LOCK_KEYS, {"keys": keys})
 
 
-def ping(url: str | None = None) -> None:
+def ping(url: str) -> None:
     with reading(url) as connection:
         connection.execute(text("SELECT 1"))
 

@@ -10,15 +10,15 @@ from alembic.config import Config
 from store import db
 
 
-def alembic_config(url: str | None = None) -> Config:
+def alembic_config(url: str) -> Config:
     config = Config()
     config.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
-    config.set_main_option("sqlalchemy.url", db.normalise_url(url or "").replace("%", "%%"))
+    config.set_main_option("sqlalchemy.url", db.normalise_url(url).replace("%", "%%"))
     return config
 
 
-def upgrade(url: str | None = None) -> None:
-    """Bring the database at `url` (default: `DATABASE_URL`) to the newest schema."""
+def upgrade(url: str) -> None:
+    """Bring the database at `url` to the newest schema."""
     with db.engine(url).connect() as connection:
         config = alembic_config(url)
         config.attributes["connection"] = connection

@@ -13,9 +13,10 @@ from sqlalchemy import Connection, Row
 from sqlalchemy.exc import DBAPIError
 
 from domain.decider import Decider, Rejected
-from store import db, eventstore, mailbox, registry, settings, snapshots
+from store import db, eventstore, mailbox, registry, snapshots
 from store.codec import from_json
 from store.mailbox import FAILED, REJECTED, SUCCEEDED, Outcome
+from store.settings import Settings
 from workers.failpoints import hit
 from workers.projections import INLINE_PROJECTIONS
 
@@ -30,13 +31,12 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-def drain(partition: int, on_append: Callable[[], None] = lambda: None) -> int:
+def drain(config: Settings, partition: int, on_append: Callable[[], None] = lambda: None) -> int:
     """Handle the partition's pending commands, batch by batch; returns how many."""
-    config = settings.load()
     total = 0
     while True:
         try:
-            batch = handle_batch(partition, config.command_batch)
+            batch = handle_batch(config.database_url, partition, config.command_batch)
         except DBAPIError as error:
             _count_attempt(partition, config)
             raise TransientError(type(error).__name__) from error
@@ -69,10 +69,10 @@ def _next_batch(connection: Connection, partition: int, limit: int) -> tuple[Seq
     return mailbox.pending(connection, aggregate_ids, limit), limit
 
 
-def handle_batch(partition: int, limit: int) -> Batch:
+def handle_batch(url: str, partition: int, limit: int) -> Batch:
     """Handle up to `limit` pending commands of the partition in one transaction, under its lock,
     with one append for every aggregate's events."""
-    with db.writing() as connection:
+    with db.writing(url) as connection:
         db.lock_key(connection, f"partition:{partition}")
         rows, limit = _next_batch(connection, partition, limit)
         if not rows:
@@ -146,10 +146,10 @@ def _metadata(row: Row[Any]) -> dict[str, Any]:
     }
 
 
-def _count_attempt(partition: int, config: settings.Settings) -> None:
+def _count_attempt(partition: int, config: Settings) -> None:
     """Count a failed try at the batch that failed (the same selection, read again)."""
     try:
-        with db.writing() as connection:
+        with db.writing(config.database_url) as connection:
             db.lock_key(connection, f"partition:{partition}")
             rows, _limit = _next_batch(connection, partition, config.command_batch)
             seqs = [row.seq for row in rows]

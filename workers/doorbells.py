@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from store import db, mailbox, settings
+from store import db, mailbox
+from store.settings import Settings
 from workers import projector
 
 
-def stale_partitions() -> list[int]:
+def stale_partitions(config: Settings) -> list[int]:
     """Partitions with a pending command that has waited longer than the redelivery delay."""
-    cutoff = datetime.now(UTC) - timedelta(seconds=settings.load().redeliver_after)
-    with db.reading() as connection:
+    cutoff = datetime.now(UTC) - timedelta(seconds=config.redeliver_after)
+    with db.reading(config.database_url) as connection:
         return mailbox.stale_partitions(connection, cutoff)
 
 
-def lagging_projections() -> list[str]:
-    return projector.behind()
+def lagging_projections(config: Settings) -> list[str]:
+    return projector.behind(config.database_url)

@@ -14,9 +14,10 @@ from sqlalchemy import Connection, Row, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 
-from store import db, eventstore, registry, settings
+from store import db, eventstore, registry
 from store.eventstore import RecordedEvent
 from store.schema import events, projection_skips, projections
+from store.settings import Settings
 from workers.failpoints import hit
 from workers.projections import PROJECTIONS
 from workers.projections.base import Projection
@@ -39,18 +40,18 @@ class NotHalted(Exception):
     """A skip was asked for an event the projection is not halted at."""
 
 
-def catch_up(name: str, batch_size: int | None = None) -> int:
+def catch_up(config: Settings, name: str, batch_size: int | None = None) -> int:
     """Apply every event up to the head; returns how many. Raises `RetryLater` on a failing event."""
-    limit = batch_size or settings.load().projection_batch
+    url, limit = config.database_url, batch_size or config.projection_batch
     total = 0
-    if _caught_up(name):
+    if _caught_up(url, name):
         return 0
     while True:
         try:
-            applied = project_batch(name, limit)
+            applied = project_batch(url, name, limit)
         except PoisonEvent as poison:
-            total += project_batch(name, poison.index) if poison.index else 0
-            if not _count_failure(name, poison):
+            total += project_batch(url, name, poison.index) if poison.index else 0
+            if not _count_failure(url, name, poison, config.max_attempts):
                 raise RetryLater(poison.error) from poison
             return total
         total += applied
@@ -58,12 +59,12 @@ def catch_up(name: str, batch_size: int | None = None) -> int:
             return total
 
 
-def catch_up_all(names: list[str]) -> int:
+def catch_up_all(config: Settings, names: list[str]) -> int:
     """`catch_up` each projection in turn; one failing does not hold up the others."""
     total, failure = 0, None
     for name in names:
         try:
-            total += catch_up(name)
+            total += catch_up(config, name)
         except RetryLater as error:
             failure = error
     if failure is not None:
@@ -71,9 +72,9 @@ def catch_up_all(names: list[str]) -> int:
     return total
 
 
-def project_batch(name: str, limit: int) -> int:
+def project_batch(url: str, name: str, limit: int) -> int:
     projection = PROJECTIONS[name]
-    with db.writing() as connection:
+    with db.writing(url) as connection:
         checkpoint = _lock_checkpoint(connection, name)
         if checkpoint.status == HALTED:
             return 0
@@ -104,21 +105,21 @@ def _find_poison(connection: Connection, projection: Projection, batch: list[Rec
             raise PoisonEvent(recorded.position, index, f"{type(error).__name__}: {error}") from error
 
 
-def _caught_up(name: str) -> bool:
+def _caught_up(url: str, name: str) -> bool:
     """True when the projection is halted or at the head: a doorbell that needs no write."""
-    with db.reading() as connection:
+    with db.reading(url) as connection:
         row = connection.execute(
             select(projections.c.position, projections.c.status).where(projections.c.name == name)
         ).first()
         return row is not None and (row.status == HALTED or row.position >= eventstore.head(connection))
 
 
-def _count_failure(name: str, poison: PoisonEvent) -> bool:
+def _count_failure(url: str, name: str, poison: PoisonEvent, max_attempts: int) -> bool:
     """Count a failed try at the event; halt at it once out of tries. True if halted."""
-    with db.writing() as connection:
+    with db.writing(url) as connection:
         checkpoint = _lock_checkpoint(connection, name)
         attempts: int = checkpoint.attempts + 1
-        halted = attempts >= settings.load().max_attempts
+        halted = attempts >= max_attempts
         _save(
             connection,
             name,
@@ -130,12 +131,12 @@ def _count_failure(name: str, poison: PoisonEvent) -> bool:
     return halted
 
 
-def reset(name: str) -> None:
+def reset(url: str, name: str) -> None:
     """Empty the projection's tables and rewind it to the start, to rebuild it from every event.
 
     Skips recorded for it no longer apply: the rebuild replays every event.
     """
-    with db.writing() as connection:
+    with db.writing(url) as connection:
         _lock_checkpoint(connection, name)
         for table in PROJECTIONS[name].tables:
             connection.execute(table.delete())
@@ -143,16 +144,16 @@ def reset(name: str) -> None:
         _save(connection, name, position=0, status=RUNNING, error=None, error_position=None, attempts=0)
 
 
-def resume(name: str) -> None:
+def resume(url: str, name: str) -> None:
     """Let a halted projection try its failing event again."""
-    with db.writing() as connection:
+    with db.writing(url) as connection:
         _lock_checkpoint(connection, name)
         _save(connection, name, status=RUNNING, error=None, error_position=None, attempts=0)
 
 
-def skip(name: str, position: int, by: str) -> None:
+def skip(url: str, name: str, position: int, by: str) -> None:
     """Step a halted projection over the event it is halted at, and record who did it."""
-    with db.writing() as connection:
+    with db.writing(url) as connection:
         checkpoint = _lock_checkpoint(connection, name)
         if checkpoint.status != HALTED or checkpoint.error_position != position:
             raise NotHalted(f"projection {name} is not halted at position {position}")
@@ -187,9 +188,9 @@ class Status:
         return self.head - self.position
 
 
-def statuses() -> list[Status]:
+def statuses(url: str) -> list[Status]:
     """Every registered projection's checkpoint, beside the head of the store."""
-    with db.reading() as connection:
+    with db.reading(url) as connection:
         head = eventstore.head(connection)
         rows = {row.name: row for row in connection.execute(select(projections))}
     return [
@@ -200,9 +201,9 @@ def statuses() -> list[Status]:
     ]
 
 
-def behind() -> list[str]:
+def behind(url: str) -> list[str]:
     """Running projections whose checkpoint is behind the head of the store."""
-    return [s.name for s in statuses() if s.status == RUNNING and s.lag > 0]
+    return [s.name for s in statuses(url) if s.status == RUNNING and s.lag > 0]
 
 
 def _save(connection: Connection, name: str, **values: Any) -> None:

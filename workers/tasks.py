@@ -9,7 +9,7 @@ from sqlalchemy.exc import DBAPIError
 from store import coalesce
 from store.celery_config import HANDLE_COMMANDS, PROJECT, REDELIVER
 from workers import command_handler, doorbells, projector
-from workers.celery import app
+from workers.celery import app, config
 from workers.projections import PROJECTIONS
 
 
@@ -18,16 +18,16 @@ def _backoff(retries: int) -> int:
 
 
 def ring_projections() -> None:
-    if coalesce.should_ring(coalesce.PROJECTOR):
+    if coalesce.should_ring(config.broker_url, coalesce.PROJECTOR):
         project.delay()
 
 
 @app.task(name=HANDLE_COMMANDS, bind=True, max_retries=None)
 def handle_commands(self: Any, partition: int) -> int:
     """Drain one partition's mailbox."""
-    coalesce.answered(coalesce.partition(partition))
+    coalesce.answered(config.broker_url, coalesce.partition(partition))
     try:
-        return command_handler.drain(partition, on_append=ring_projections)
+        return command_handler.drain(config, partition, on_append=ring_projections)
     except command_handler.TransientError as error:
         raise self.retry(exc=error, countdown=_backoff(self.request.retries)) from error
 
@@ -36,9 +36,9 @@ def handle_commands(self: Any, partition: int) -> int:
 def project(self: Any, name: str | None = None) -> int:
     """Catch one projection (or, without a name, every projection) up to the head."""
     if name is None:
-        coalesce.answered(coalesce.PROJECTOR)
+        coalesce.answered(config.broker_url, coalesce.PROJECTOR)
     try:
-        return projector.catch_up_all([name] if name else list(PROJECTIONS))
+        return projector.catch_up_all(config, [name] if name else list(PROJECTIONS))
     except (DBAPIError, projector.RetryLater) as error:
         raise self.retry(exc=error, countdown=_backoff(self.request.retries)) from error
 
@@ -46,10 +46,10 @@ def project(self: Any, name: str | None = None) -> int:
 @app.task(name=REDELIVER)
 def redeliver() -> dict[str, list[Any]]:
     """Beat's safety net: ring again for every mailbox and projection left waiting (I6)."""
-    partitions = doorbells.stale_partitions()
+    partitions = doorbells.stale_partitions(config)
     for partition in partitions:
         handle_commands.delay(partition)
-    lagging = doorbells.lagging_projections()
+    lagging = doorbells.lagging_projections(config)
     for name in lagging:
         project.delay(name)
     return {"partitions": partitions, "projections": lagging}

@@ -30,7 +30,7 @@ class Report:
 
 
 @contextmanager
-def _snapshot(url: str | None) -> Iterator[Connection]:
+def _snapshot(url: str) -> Iterator[Connection]:
     """One consistent view of the database: checkpoints and read tables as of one moment."""
     with db.engine(url).connect() as connection:
         if db.is_postgres(connection):
@@ -41,7 +41,7 @@ def _snapshot(url: str | None) -> Iterator[Connection]:
             yield connection
 
 
-def verify(url: str | None = None) -> Report:
+def verify(url: str) -> Report:
     report = Report()
     with _snapshot(url) as connection:
         head = eventstore.head(connection)

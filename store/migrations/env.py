@@ -20,5 +20,5 @@ def run(conn: object) -> None:
 if connection is not None:
     run(connection)
 else:
-    with db.engine(config.get_main_option("sqlalchemy.url") or None).connect() as conn:
+    with db.engine(config.get_main_option("sqlalchemy.url") or "").connect() as conn:
         run(conn)

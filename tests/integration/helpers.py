@@ -12,6 +12,7 @@ from domain.product import ChangeProductPrice, CreateProduct, DeleteProduct, Mon
 from store import db, mailbox, registry
 from store.codec import to_json
 from store.schema import commands
+from tests.config import config, database_url
 from workers import command_handler
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -40,14 +41,14 @@ def record(
 ) -> str:
     """Record `command` in the mailbox as the API does; returns its id."""
     new = new_command(command, command_id, partitions)
-    with db.writing(url) as connection:
+    with db.writing(url or database_url()) as connection:
         mailbox.record(connection, new)
     return new.id
 
 
 def drain_all(partitions: int = PARTITIONS) -> int:
     """Drain every partition, as workers rung for each would; returns how many commands."""
-    return sum(command_handler.drain(partition) for partition in range(partitions))
+    return sum(command_handler.drain(config(), partition) for partition in range(partitions))
 
 
 def partition(product_id: str) -> int:
@@ -55,7 +56,7 @@ def partition(product_id: str) -> int:
 
 
 def outcome(command_id: str) -> tuple[str, str | None]:
-    with db.reading() as connection:
+    with db.reading(database_url()) as connection:
         row = connection.execute(select(commands).where(commands.c.id == command_id)).one()
     return row.status, row.error
 

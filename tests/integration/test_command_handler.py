@@ -15,12 +15,13 @@ from domain import product
 from store import db, eventstore, mailbox, registry
 from store.schema import commands, events, sku_claims, snapshots
 from store.snapshots import load as load_snapshot
+from tests.config import config, database_url
 from tests.integration.helpers import create, delete, outcome, partition, record, rename, reprice
 from workers import command_handler
 
 
 def history(product_id: str) -> list[eventstore.RecordedEvent]:
-    with db.reading() as connection:
+    with db.reading(database_url()) as connection:
         return eventstore.read_stream(connection, product_id)
 
 
@@ -31,7 +32,7 @@ def test_commands_are_applied_in_recorded_order_across_batches(
     product_id = str(uuid.uuid4())
     ids = [record(create(product_id))] + [record(rename(product_id, f"name {n}")) for n in range(4)]
     rung: list[int] = []
-    assert command_handler.drain(partition(product_id), on_append=lambda: rung.append(1)) == 5
+    assert command_handler.drain(config(), partition(product_id), on_append=lambda: rung.append(1)) == 5
     assert [outcome(command_id) for command_id in ids] == [("SUCCEEDED", None)] * 5
     stream = history(product_id)
     assert [e.version for e in stream] == [1, 2, 3, 4, 5]
@@ -42,7 +43,7 @@ def test_commands_are_applied_in_recorded_order_across_batches(
 def test_events_carry_command_metadata(database: str) -> None:
     product_id = str(uuid.uuid4())
     command_id = record(create(product_id))
-    command_handler.drain(partition(product_id))
+    command_handler.drain(config(), partition(product_id))
     (event,) = history(product_id)
     assert event.metadata == {
         "command_id": command_id,
@@ -62,8 +63,8 @@ def test_rejections_append_nothing_and_say_why(database: str) -> None:
         record(delete(known)),
         record(rename(known, "again")),
     ]
-    command_handler.drain(partition(unknown))
-    command_handler.drain(partition(known))
+    command_handler.drain(config(), partition(unknown))
+    command_handler.drain(config(), partition(known))
     assert [outcome(command_id) for command_id in ids] == [
         ("REJECTED", "product not found"),
         ("SUCCEEDED", None),
@@ -82,7 +83,7 @@ def test_a_change_that_changes_nothing_succeeds_and_appends_nothing(database: st
         record(reprice(product_id, 100)),
         record(rename(product_id, " Mug ")),
     ]
-    command_handler.drain(partition(product_id))
+    command_handler.drain(config(), partition(product_id))
     assert [outcome(command_id)[0] for command_id in ids] == ["SUCCEEDED"] * 3
     assert len(history(product_id)) == 1
 
@@ -90,26 +91,26 @@ def test_a_change_that_changes_nothing_succeeds_and_appends_nothing(database: st
 def test_draining_again_appends_nothing(database: str) -> None:
     product_id = str(uuid.uuid4())
     record(create(product_id))
-    command_handler.drain(partition(product_id))
-    assert command_handler.drain(partition(product_id)) == 0
+    command_handler.drain(config(), partition(product_id))
+    assert command_handler.drain(config(), partition(product_id)) == 0
     assert len(history(product_id)) == 1
 
 
 def test_a_live_sku_is_unique_and_a_deleted_product_frees_it(database: str) -> None:
     first, second, third = (str(uuid.uuid4()) for _ in range(3))
     a = record(create(first, sku="MUG-1"))
-    command_handler.drain(partition(first))
+    command_handler.drain(config(), partition(first))
     b = record(create(second, sku="MUG-1"))
-    command_handler.drain(partition(second))
+    command_handler.drain(config(), partition(second))
     record(delete(first))
-    command_handler.drain(partition(first))
+    command_handler.drain(config(), partition(first))
     c = record(create(third, sku="MUG-1"))
-    command_handler.drain(partition(third))
+    command_handler.drain(config(), partition(third))
     assert outcome(a) == ("SUCCEEDED", None)
     assert outcome(b) == ("REJECTED", "sku MUG-1 is already in use")
     assert outcome(c) == ("SUCCEEDED", None)
     assert history(second) == []
-    with db.reading() as connection:
+    with db.reading(database_url()) as connection:
         assert connection.execute(select(sku_claims.c.product_id)).scalars().all() == [third]
 
 
@@ -117,7 +118,7 @@ def _create_and_drain(url: str, product_id: str, sku: str, start: multiprocessin
     record(create(product_id, sku=sku), url=url)
     start.wait(30)
     os.environ["DATABASE_URL"] = url
-    command_handler.drain(partition(product_id))
+    command_handler.drain(config(), partition(product_id))
 
 
 def test_sku_uniqueness_holds_under_concurrent_creates(database: str) -> None:
@@ -134,7 +135,7 @@ def test_sku_uniqueness_holds_under_concurrent_creates(database: str) -> None:
     for process in processes:
         process.join(120)
         assert process.exitcode == 0
-    with db.reading() as connection:
+    with db.reading(database_url()) as connection:
         statuses = connection.execute(select(commands.c.status)).scalars().all()
         created = connection.execute(select(func.count()).select_from(events)).scalar_one()
     assert sorted(statuses) == ["REJECTED"] * 5 + ["SUCCEEDED"]
@@ -145,15 +146,15 @@ def test_failed_tries_are_counted_and_end_failed(database: str) -> None:
     product_id = str(uuid.uuid4())
     command_id = record(create(product_id))
     at = datetime.now(UTC)
-    with db.reading() as connection:
+    with db.reading(database_url()) as connection:
         seqs = [connection.execute(select(commands.c.seq).where(commands.c.id == command_id)).scalar_one()]
     for _ in range(2):
-        with db.writing() as connection:
+        with db.writing(database_url()) as connection:
             assert mailbox.count_attempt(connection, seqs, 3, at) == 0
-    with db.writing() as connection:
+    with db.writing(database_url()) as connection:
         assert mailbox.count_attempt(connection, seqs, 3, at) == 1
     assert outcome(command_id) == ("FAILED", "could not be handled after 3 attempts")
-    assert command_handler.drain(partition(product_id)) == 0
+    assert command_handler.drain(config(), partition(product_id)) == 0
 
 
 def test_database_errors_are_retried_then_end_failed(database: str, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -161,14 +162,14 @@ def test_database_errors_are_retried_then_end_failed(database: str, monkeypatch:
     product_id = str(uuid.uuid4())
     command_id = record(create(product_id))
 
-    def broken(partition: int, limit: int) -> command_handler.Batch:
+    def broken(url: str, partition: int, limit: int) -> command_handler.Batch:
         raise OperationalError("SELECT", {}, Exception("server closed the connection"))
 
     monkeypatch.setattr(command_handler, "handle_batch", broken)
     for attempt in range(3):
         assert outcome(command_id)[0] == "PENDING", attempt
         with pytest.raises(command_handler.TransientError):
-            command_handler.drain(partition(product_id))
+            command_handler.drain(config(), partition(product_id))
     assert outcome(command_id) == ("FAILED", "could not be handled after 3 attempts")
     assert history(product_id) == []
 
@@ -181,8 +182,8 @@ def test_snapshots_are_taken_and_loading_from_one_gives_the_full_replay(
     record(create(product_id))
     for n in range(249):
         record(reprice(product_id, 1000 + n))
-    command_handler.drain(partition(product_id))
-    with db.reading() as connection:
+    command_handler.drain(config(), partition(product_id))
+    with db.reading(database_url()) as connection:
         snapshot = connection.execute(select(snapshots)).one()
         loaded = load_snapshot(connection, product.decider, product_id)
         full = product.decider.fold(
@@ -192,15 +193,15 @@ def test_snapshots_are_taken_and_loading_from_one_gives_the_full_replay(
     assert (loaded.state, loaded.version) == (full, 250)
     assert loaded.state.price.amount == 1248
     record(reprice(product_id, 7))
-    command_handler.drain(partition(product_id))
+    command_handler.drain(config(), partition(product_id))
     assert [e.version for e in history(product_id)][-1] == 251
 
 
 def test_a_snapshot_of_another_state_version_is_ignored(database: str) -> None:
     product_id = str(uuid.uuid4())
     record(create(product_id))
-    command_handler.drain(partition(product_id))
-    with db.writing() as connection:
+    command_handler.drain(config(), partition(product_id))
+    with db.writing(database_url()) as connection:
         connection.execute(
             insert(snapshots).values(
                 stream_id=product_id,

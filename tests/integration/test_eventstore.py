@@ -12,6 +12,7 @@ from sqlalchemy import select
 from store import db, eventstore
 from store.eventstore import ConcurrencyError, NewEvent
 from store.schema import events
+from tests.config import database_url
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -21,12 +22,12 @@ def new(n: int = 1) -> list[NewEvent]:
 
 
 def test_append_assigns_versions_and_positions(database: str) -> None:
-    with db.writing() as connection:
+    with db.writing(database_url()) as connection:
         first = eventstore.append(connection, "s1", "Thing", 0, new(2), NOW)
         second = eventstore.append(connection, "s2", "Thing", 0, new(1), NOW)
     assert [(e.version, e.position) for e in first] == [(1, 1), (2, 2)]
     assert [(e.version, e.position) for e in second] == [(1, 3)]
-    with db.reading() as connection:
+    with db.reading(database_url()) as connection:
         stream = eventstore.read_stream(connection, "s1")
         assert [e.data for e in stream] == [{"n": 0}, {"n": 1}]
         assert stream[0].recorded_at == NOW
@@ -35,11 +36,11 @@ def test_append_assigns_versions_and_positions(database: str) -> None:
 
 
 def test_append_at_a_stale_version_conflicts_and_writes_nothing(database: str) -> None:
-    with db.writing() as connection:
+    with db.writing(database_url()) as connection:
         eventstore.append(connection, "s1", "Thing", 0, new(1), NOW)
-    with pytest.raises(ConcurrencyError), db.writing() as connection:
+    with pytest.raises(ConcurrencyError), db.writing(database_url()) as connection:
         eventstore.append(connection, "s1", "Thing", 0, new(1), NOW)
-    with db.reading() as connection:
+    with db.reading(database_url()) as connection:
         assert eventstore.stream_version(connection, "s1") == 1
         assert eventstore.head(connection) == 1
 
@@ -89,7 +90,7 @@ def test_concurrent_appenders_keep_streams_contiguous_and_positions_in_commit_or
 
     # I3: a follower never skipped a position that committed later, so it saw 1..n in order.
     assert seen == list(range(1, expected + 1))
-    with db.reading() as connection:
+    with db.reading(database_url()) as connection:
         rows = connection.execute(select(events.c.stream_id, events.c.version, events.c.position)).all()
     # I1: every stream's versions are 1..n with no gap and no duplicate.
     versions: dict[str, list[int]] = defaultdict(list)

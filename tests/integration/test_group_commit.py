@@ -15,6 +15,7 @@ from api import group_commit
 from api.errors import ConflictError, UnavailableError
 from store import db, mailbox
 from store.schema import commands
+from tests.config import database_url
 from tests.integration.helpers import create, new_command
 
 
@@ -31,11 +32,11 @@ class Doorbell:
 
 
 def recorder(doorbell: Doorbell) -> group_commit.GroupRecorder:
-    return group_commit.GroupRecorder(doorbell)  # type: ignore[arg-type]
+    return group_commit.GroupRecorder(database_url(), doorbell)  # type: ignore[arg-type]
 
 
 def count_commands() -> int:
-    with db.reading() as connection:
+    with db.reading(database_url()) as connection:
         found: int = connection.execute(select(func.count()).select_from(commands)).scalar_one()
     return found
 

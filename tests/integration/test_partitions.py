@@ -15,17 +15,18 @@ from sqlalchemy.exc import OperationalError
 from domain import product
 from store import db, eventstore, mailbox, registry
 from store.schema import commands, events
+from tests.config import config, database_url
 from tests.integration.helpers import create, outcome, record, rename, reprice
 from workers import command_handler
 
 
 def stream(product_id: str) -> list[eventstore.RecordedEvent]:
-    with db.reading() as connection:
+    with db.reading(database_url()) as connection:
         return eventstore.read_stream(connection, product_id)
 
 
 def completed_at(command_ids: list[str]) -> set[Any]:
-    with db.reading() as connection:
+    with db.reading(database_url()) as connection:
         rows = connection.execute(select(commands.c.completed_at).where(commands.c.id.in_(command_ids)))
         return set(rows.scalars())
 
@@ -33,10 +34,10 @@ def completed_at(command_ids: list[str]) -> set[Any]:
 def test_one_transaction_handles_many_aggregates_of_a_partition(database: str) -> None:
     products = [str(uuid.uuid4()) for _ in range(20)]
     ids = [record(create(p, sku=f"P-{n}"), partitions=1) for n, p in enumerate(products)]
-    assert command_handler.drain(0) == 20
+    assert command_handler.drain(config(), 0) == 20
     assert [outcome(command_id) for command_id in ids] == [("SUCCEEDED", None)] * 20
     assert len(completed_at(ids)) == 1, "the commands were not completed in one transaction"
-    with db.reading() as connection:
+    with db.reading(database_url()) as connection:
         rows = connection.execute(select(events.c.position, events.c.recorded_at).order_by(events.c.position))
         positions, recorded = zip(*rows, strict=True)
     assert list(positions) == list(range(1, 21)) and len(set(recorded)) == 1
@@ -58,7 +59,7 @@ def test_a_rejection_and_an_internal_error_never_undo_their_neighbours(
     rejected = record(reprice(str(uuid.uuid4()), 5), partitions=1)
     failed = record(create(broken, sku="BROKEN"), partitions=1)
     ids += [record(rename(p, "Renamed"), partitions=1) for p in good]
-    assert command_handler.drain(0) == 12
+    assert command_handler.drain(config(), 0) == 12
     assert outcome(rejected) == ("REJECTED", "product not found")
     assert outcome(failed) == ("FAILED", "internal error while handling the command")
     assert [outcome(command_id) for command_id in ids] == [("SUCCEEDED", None)] * 10
@@ -85,7 +86,7 @@ def test_a_command_that_breaks_its_batch_ends_alone_and_its_neighbours_succeed(
     last = record(create(str(uuid.uuid4()), sku="N-2"), partitions=1)
     for _ in range(10):
         try:
-            command_handler.drain(0)
+            command_handler.drain(config(), 0)
             break
         except command_handler.TransientError:
             pass
@@ -98,8 +99,8 @@ def test_changing_the_number_of_partitions_keeps_each_aggregates_order(database:
     before = [record(create(product_id), partitions=4)]
     before += [record(rename(product_id, f"old {n}"), partitions=4) for n in range(3)]
     after = [record(rename(product_id, f"new {n}"), partitions=7) for n in range(3)]
-    assert command_handler.drain(mailbox.partition_of(product_id, 7)) == 7
-    assert command_handler.drain(mailbox.partition_of(product_id, 4)) == 0
+    assert command_handler.drain(config(), mailbox.partition_of(product_id, 7)) == 7
+    assert command_handler.drain(config(), mailbox.partition_of(product_id, 4)) == 0
     assert [outcome(command_id)[0] for command_id in before + after] == ["SUCCEEDED"] * 7
     names = [e.data.get("name") for e in stream(product_id)]
     assert names == ["Mug", "old 0", "old 1", "old 2", "new 0", "new 1", "new 2"]
@@ -113,7 +114,7 @@ def _drain_partition(url: str, start: multiprocessing.synchronize.Event) -> None
     os.environ["DATABASE_URL"] = url
     os.environ["EVENTSHOP_COMMAND_BATCH"] = "7"
     start.wait(30)
-    command_handler.drain(0)
+    command_handler.drain(config(), 0)
 
 
 def test_two_workers_racing_for_one_partition_handle_each_command_once_in_order(database: str) -> None:
@@ -132,7 +133,7 @@ def test_two_workers_racing_for_one_partition_handle_each_command_once_in_order(
     for worker in workers:
         worker.join(120)
         assert worker.exitcode == 0
-    with db.reading() as connection:
+    with db.reading(database_url()) as connection:
         assert set(connection.execute(select(commands.c.status)).scalars()) == {"SUCCEEDED"}
     for product_id in products:
         found = stream(product_id)

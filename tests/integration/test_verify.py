@@ -14,6 +14,7 @@ from sqlalchemy import Connection, delete, insert, select, update
 
 from store import db
 from store.schema import commands, events, products, projections, snapshots
+from tests.config import config, database_url
 from tests.integration.helpers import create, partition, record, rename, reprice
 from workers import command_handler, projector
 from workers.projections import PROJECTIONS
@@ -28,17 +29,17 @@ def healthy() -> tuple[str, str]:
         create(second, sku="V-2"),
     ):
         record(command)
-    command_handler.drain(partition(first))
-    command_handler.drain(partition(second))
+    command_handler.drain(config(), partition(first))
+    command_handler.drain(config(), partition(second))
     for name in PROJECTIONS:
-        projector.catch_up(name)
+        projector.catch_up(config(), name)
     return first, second
 
 
 def violations() -> list[str]:
     from workers.verify import verify
 
-    return verify().violations
+    return verify(database_url()).violations
 
 
 def test_a_healthy_store_verifies(database: str) -> None:
@@ -49,7 +50,7 @@ def test_a_healthy_store_verifies(database: str) -> None:
 def test_verify_on_a_projection_behind_the_head_compares_up_to_its_checkpoint(database: str) -> None:
     first, _ = healthy()
     record(rename(first, "Later"))
-    command_handler.drain(partition(first))
+    command_handler.drain(config(), partition(first))
     assert violations() == []
 
 
@@ -107,7 +108,7 @@ def test_verify_reports_each_broken_invariant(
     database: str, damage: Callable[[Connection, str, str], None], invariants: set[str]
 ) -> None:
     first, second = healthy()
-    with db.writing() as connection:
+    with db.writing(database_url()) as connection:
         damage(connection, first, second)
     found = violations()
     assert {violation.split(":")[0] for violation in found} >= invariants, found
@@ -120,7 +121,7 @@ def test_the_command_exits_non_zero_on_a_violation(database: str) -> None:
     good = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
     assert good.returncode == 0, good.stdout + good.stderr
     assert "all invariants hold" in good.stdout
-    with db.writing() as connection:
+    with db.writing(database_url()) as connection:
         _tamper_read_table(connection, first, "")
     bad = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
     assert bad.returncode == 1
