@@ -17,7 +17,8 @@ from aiohttp import web
 from api import engine as engines
 from api.commands import Submitter
 from api.doorbell import Doorbell
-from api.http import ENGINE, SETTINGS, SUBMITTER, graphql
+from api.http import ENGINE, SETTINGS, SUBMITTER, WATCHER, graphql
+from api.watch import Watcher
 from store import db
 from store.settings import Settings
 
@@ -38,7 +39,13 @@ async def healthz(request: web.Request) -> web.Response:
 async def _start(app: web.Application) -> None:
     app[ENGINE] = await engines.engine()
     config = app[SETTINGS]
-    app[SUBMITTER] = Submitter(config, Doorbell(config))
+    app[WATCHER] = Watcher(config.database_url, config.broker_url)
+    await app[WATCHER].start()
+    app[SUBMITTER] = Submitter(config, Doorbell(config), app[WATCHER])
+
+
+async def _stop(app: web.Application) -> None:
+    await app[WATCHER].stop()
 
 
 def create_app(config: Settings) -> web.Application:
@@ -48,6 +55,7 @@ def create_app(config: Settings) -> web.Application:
     app.router.add_route("POST", "/graphql", graphql)
     app.router.add_get("/healthz", healthz)
     app.on_startup.append(_start)
+    app.on_cleanup.append(_stop)
     return app
 
 

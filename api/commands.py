@@ -1,7 +1,9 @@
-"""Submitting commands: refuse bad input, record the command, ring its partition's doorbell."""
+"""Submitting commands: refuse bad input, record the command, ring its partition's doorbell, and
+answer at the stage the client asked to wait for."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -9,12 +11,15 @@ from typing import Any
 from api.doorbell import Doorbell
 from api.errors import UserInputError
 from api.group_commit import GroupRecorder
+from api.watch import ALL_PROJECTIONS, Watcher
 from store import mailbox, registry
 from store.codec import to_json
 from store.settings import Settings
 
 # Product ids derived from a client's command id stay the same when the command is resubmitted.
 DERIVED_IDS = uuid.UUID("5b1f6c1e-9a57-4c55-9a2e-3c9f3f2a9e10")
+
+ACCEPTED, HANDLED, VISIBLE = "ACCEPTED", "HANDLED", "VISIBLE"
 
 
 def now() -> datetime:
@@ -45,12 +50,15 @@ def new_aggregate_id(client_id: str | None, command_id: str, given: bool) -> str
 class Submitter:
     """Checks commands, records them in groups and rings their partitions."""
 
-    def __init__(self, settings: Settings, doorbell: Doorbell) -> None:
+    def __init__(self, settings: Settings, doorbell: Doorbell, watcher: Watcher) -> None:
         self._partitions = settings.partitions
         self._recorder = GroupRecorder(settings.database_url, doorbell)
+        self._watcher = watcher
+        self._wait_timeout = settings.wait_timeout
 
-    async def submit(self, command: Any, command_id: str) -> dict[str, Any]:
-        """Record `command` once under `command_id`; returns the receipt once it is durable."""
+    async def submit(self, command: Any, command_id: str, wait: str = ACCEPTED) -> dict[str, Any]:
+        """Record `command` once under `command_id`; returns the receipt once it is durable and,
+        within the wait timeout, at the stage `wait` asks for."""
         command_type = type(command).__name__
         decider = registry.COMMANDS[command_type][1]
         if problems := decider.problems(command):
@@ -67,9 +75,29 @@ class Submitter:
                 submitted_at=command.at,
             )
         )
-        # Every submission of one command id gets the same receipt: the command was accepted.
-        return {
+        answer = {
             "commandId": receipt.command_id,
             "aggregateId": receipt.aggregate_id,
             "status": mailbox.PENDING,
+            "stage": ACCEPTED,
+            "error": None,
+            "token": None,
         }
+        if wait != ACCEPTED:
+            await self._wait(answer, wait)
+        return answer
+
+    async def _wait(self, answer: dict[str, Any], wait: str) -> None:
+        """Move `answer` on to the stages reached within the wait timeout."""
+        deadline = asyncio.get_running_loop().time() + self._wait_timeout
+        handled = await self._watcher.handled(answer["commandId"], self._wait_timeout)
+        if handled is None:
+            return
+        answer.update(status=handled.status, error=handled.error, stage=HANDLED)
+        answer["token"] = None if handled.position is None else str(handled.position)
+        if wait == VISIBLE:
+            left = deadline - asyncio.get_running_loop().time()
+            if handled.position is None or await self._watcher.reached(
+                handled.position, ALL_PROJECTIONS, left
+            ):
+                answer["stage"] = VISIBLE

@@ -29,6 +29,10 @@ class UnavailableError(ClientError):
     code = "SERVICE_UNAVAILABLE"
 
 
+class StaleReadError(ClientError):
+    code = "STALE_READ"
+
+
 async def error_coercer(exception: Exception, error: dict[str, Any]) -> dict[str, Any]:
     """Show client errors and GraphQL request errors; replace anything else by a generic message."""
     original = getattr(exception, "original_error", None)

@@ -12,6 +12,7 @@ from tartiflette import Engine
 from api import engine as engines
 from api import source
 from api.commands import Submitter
+from api.watch import Watcher
 from store.settings import Settings
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
@@ -19,6 +20,7 @@ JSON = "application/json"
 ENGINE = web.AppKey("engine", Engine)
 SUBMITTER = web.AppKey("submitter", Submitter)
 SETTINGS = web.AppKey("settings", Settings)
+WATCHER = web.AppKey("watcher", Watcher)
 
 
 class RequestError(Exception):
@@ -108,7 +110,12 @@ async def graphql(request: web.Request) -> web.Response:
     if not errors and request.method == "GET" and _operation_type(document, name) == "mutation":
         body = {"errors": [{"message": "mutations must be sent with POST"}]}
         return web.json_response(body, status=405, headers={"Allow": "POST"}, content_type=media)
-    context = {"commands": request.app[SUBMITTER], "database": request.app[SETTINGS].database_url}
+    context = {
+        "commands": request.app[SUBMITTER],
+        "database": request.app[SETTINGS].database_url,
+        "watcher": request.app[WATCHER],
+        "wait_timeout": request.app[SETTINGS].wait_timeout,
+    }
     result = await engine.execute(query, operation_name=name, context=context, variables=variables)
     request_error = bool(errors) or (
         result.get("data") is None and all(e.get("path") is None for e in result.get("errors") or [])

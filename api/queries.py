@@ -11,10 +11,11 @@ from sqlalchemy import Row, func, select
 
 from api.errors import UserInputError
 from store import db, eventstore
-from store.schema import commands, products
+from store.schema import commands, products, projections
 
 PAGE_DEFAULT, PAGE_MAX = 20, 100
 POSITION_LIMIT = 2**63
+PRODUCTS = "products"  # the projection these reads are served from
 
 
 def _uuid(value: str) -> str | None:
@@ -50,6 +51,13 @@ def decode_cursor(cursor: str) -> int:
     except (binascii.Error, UnicodeError, ValueError):
         pass
     raise UserInputError("after is not a cursor this API gave out")
+
+
+def decode_token(token: str) -> int:
+    """The global position a consistency token names (tokens are positions written in decimal)."""
+    if token.isdigit() and len(token) < 20 and int(token) < POSITION_LIMIT:
+        return int(token)
+    raise UserInputError("consistentWith is not a token this API gave out")
 
 
 def product(url: str, product_id: str) -> dict[str, Any] | None:
@@ -89,8 +97,10 @@ def command(url: str, command_id: str) -> dict[str, Any] | None:
         return None
     with db.reading(url) as connection:
         row = connection.execute(select(commands).where(commands.c.id == key)).first()
-    if row is None:
-        return None
+        if row is None:
+            return None
+        passed = connection.execute(select(func.min(projections.c.position))).scalar()
+    handled = row.status != "PENDING"
     return {
         "id": row.id,
         "type": row.type,
@@ -99,6 +109,8 @@ def command(url: str, command_id: str) -> dict[str, Any] | None:
         "error": row.error,
         "submittedAt": row.submitted_at,
         "completedAt": row.completed_at,
+        "token": None if row.position is None else str(row.position),
+        "visible": handled and (row.position is None or (passed or 0) >= row.position),
     }
 
 

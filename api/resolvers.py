@@ -9,6 +9,7 @@ from tartiflette import Resolver
 
 from api import queries
 from api.commands import command_id, new_aggregate_id, now, uuid_or_none
+from api.errors import StaleReadError
 from api.schema_name import SCHEMA_NAME
 from domain.product import ChangeProductPrice, CreateProduct, DeleteProduct, Money, UpdateProduct
 
@@ -25,13 +26,26 @@ def _id(value: str) -> str:
     return product_id
 
 
+async def _consistent(args: Args, ctx: Args) -> None:
+    """Wait until the products read model has passed `consistentWith`, or raise STALE_READ."""
+    if args.get("consistentWith") is None:
+        return
+    position = queries.decode_token(args["consistentWith"])
+    if not await ctx["watcher"].reached(position, queries.PRODUCTS, ctx["wait_timeout"]):
+        raise StaleReadError(
+            f"the catalog has not caught up with that token within {ctx['wait_timeout']:g} s; retry later"
+        )
+
+
 @Resolver("Query.product", schema_name=SCHEMA_NAME)
 async def product(_parent: Any, args: Args, ctx: Args, _info: Any) -> Any:
+    await _consistent(args, ctx)
     return await asyncio.to_thread(queries.product, ctx["database"], args["id"])
 
 
 @Resolver("Query.products", schema_name=SCHEMA_NAME)
 async def products(_parent: Any, args: Args, ctx: Args, _info: Any) -> Any:
+    await _consistent(args, ctx)
     return await asyncio.to_thread(
         queries.product_page, ctx["database"], args.get("first"), args.get("after")
     )
@@ -54,25 +68,25 @@ async def create_product(_parent: Any, args: Args, ctx: Args, _info: Any) -> Any
     product_id = new_aggregate_id(uuid_or_none(data.get("id"), "id"), cid, data.get("commandId") is not None)
     description = data.get("description") or ""
     create = CreateProduct(product_id, data["sku"], data["name"], description, _money(data["price"]), now())
-    return await ctx["commands"].submit(create, cid)
+    return await ctx["commands"].submit(create, cid, args["wait"])
 
 
 @Resolver("Mutation.updateProduct", schema_name=SCHEMA_NAME)
 async def update_product(_parent: Any, args: Args, ctx: Args, _info: Any) -> Any:
     data = args["input"]
     update = UpdateProduct(_id(data["id"]), data.get("name"), data.get("description"), now())
-    return await ctx["commands"].submit(update, command_id(data.get("commandId")))
+    return await ctx["commands"].submit(update, command_id(data.get("commandId")), args["wait"])
 
 
 @Resolver("Mutation.changeProductPrice", schema_name=SCHEMA_NAME)
 async def change_product_price(_parent: Any, args: Args, ctx: Args, _info: Any) -> Any:
     data = args["input"]
     change = ChangeProductPrice(_id(data["id"]), _money(data["price"]), now())
-    return await ctx["commands"].submit(change, command_id(data.get("commandId")))
+    return await ctx["commands"].submit(change, command_id(data.get("commandId")), args["wait"])
 
 
 @Resolver("Mutation.deleteProduct", schema_name=SCHEMA_NAME)
 async def delete_product(_parent: Any, args: Args, ctx: Args, _info: Any) -> Any:
     data = args["input"]
     delete = DeleteProduct(_id(data["id"]), now())
-    return await ctx["commands"].submit(delete, command_id(data.get("commandId")))
+    return await ctx["commands"].submit(delete, command_id(data.get("commandId")), args["wait"])

@@ -68,6 +68,8 @@ def main(
         results["baselines"] = base
         storage = scenarios.append(database, 300 if quick else 2000, 1)
         storage.update(scenarios.append(database, 100 if quick else 500, 10))
+        for per_transaction in (10, 100):
+            storage.update(scenarios.write_ceiling(database, 4, per_transaction, 2.0 if quick else 8.0))
         storage.update(scenarios.aggregate_load(database, (10, 1000, 10000), 10 if quick else 50))
         storage.update(
             scenarios.rebuild(stack.settings(), 20_000 if quick else (1_000_000 if big else 100_000))

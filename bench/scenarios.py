@@ -143,6 +143,42 @@ def append(database: str, transactions: int, batch: int) -> dict[str, float]:
     return {f"append_batch{batch}_events_per_s": transactions * batch / (time.perf_counter() - start)}
 
 
+def _append_for(
+    database: str, streams: int, per_stream: int, seconds: float, queue: multiprocessing.Queue[int]
+) -> None:
+    """One writer: transactions of `streams` new streams x `per_stream` events until time is up."""
+    appended, deadline = 0, time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        at = _now()
+        appends = []
+        for _ in range(streams):
+            product_id = str(uuid.uuid4())
+            first = _created(product_id, 0)
+            more = [ProductPriceChanged(product_id, Money(k + 2, "EUR"), at) for k in range(per_stream - 1)]
+            new = [registry.encode_event(event, {"command_id": None}) for event in [first, *more]]
+            appends.append(eventstore.StreamAppend(product_id, "Product", 0, new))
+        with db.writing(database) as connection:
+            eventstore.append_streams(connection, appends, at)
+        appended += streams * per_stream
+    queue.put(appended)
+
+
+def write_ceiling(database: str, writers: int, per_transaction: int, seconds: float) -> dict[str, float]:
+    """Events a second that `writers` processes append together, `per_transaction` events (10 per
+    stream) in each transaction: what the `event_head` row lets one database take."""
+    context = multiprocessing.get_context("spawn")
+    queue: multiprocessing.Queue[int] = context.Queue()
+    streams = max(1, per_transaction // 10)
+    args = (database, streams, per_transaction // streams, seconds, queue)
+    processes = [context.Process(target=_append_for, args=args) for _ in range(writers)]
+    for process in processes:
+        process.start()
+    total = sum(queue.get(timeout=seconds + 120) for _ in processes)
+    for process in processes:
+        process.join()
+    return {f"ceiling_{writers}w_batch{per_transaction}_events_per_s": total / seconds}
+
+
 def bulk_streams(database: str, products: int, per_product: int) -> list[str]:
     """Write `products` streams of `per_product` events each straight into the store (test data)."""
     ids = [str(uuid.uuid4()) for _ in range(products)]

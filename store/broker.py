@@ -8,7 +8,10 @@ mailbox is in SQL, and beat rings again for whatever a lost broker forgot.
 from __future__ import annotations
 
 import importlib.util
+import os
 from pathlib import Path
+
+import redis
 
 from store.settings import Settings
 
@@ -28,6 +31,20 @@ def client_url(broker_url: str) -> str | None:
     if broker_url.startswith(SOCKET_SCHEME):
         return "unix://" + broker_url.removeprefix(SOCKET_SCHEME)
     return None
+
+
+_clients: dict[tuple[int, str], redis.Redis] = {}
+
+
+def redis_client(broker_url: str) -> redis.Redis | None:
+    """This process's Redis client for a Redis broker (short timeouts); None for any other broker."""
+    url = client_url(broker_url)
+    if url is None:
+        return None
+    key = (os.getpid(), url)
+    if key not in _clients:
+        _clients[key] = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
+    return _clients[key]
 
 
 def socket_path(settings: Settings) -> Path:

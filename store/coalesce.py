@@ -8,7 +8,6 @@ that task; whatever commits after it rings again. On other brokers every ring is
 from __future__ import annotations
 
 import contextlib
-import os
 
 import redis
 
@@ -23,22 +22,9 @@ def partition(number: int) -> str:
     return f"partition:{number}"
 
 
-_clients: dict[tuple[int, str], redis.Redis] = {}
-
-
-def _client(broker_url: str) -> redis.Redis | None:
-    url = broker.client_url(broker_url)
-    if url is None:
-        return None
-    key = (os.getpid(), url)
-    if key not in _clients:
-        _clients[key] = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
-    return _clients[key]
-
-
 def should_ring(broker_url: str, name: str) -> bool:
     """False when a ring for `name` is already waiting to be answered."""
-    client = _client(broker_url)
+    client = broker.redis_client(broker_url)
     if client is None:
         return True
     try:
@@ -49,7 +35,7 @@ def should_ring(broker_url: str, name: str) -> bool:
 
 def answered(broker_url: str, name: str) -> None:
     """The ring for `name` is being answered: the next change must ring again."""
-    client = _client(broker_url)
+    client = broker.redis_client(broker_url)
     if client is None:
         return
     with contextlib.suppress(redis.RedisError):

@@ -58,6 +58,8 @@ class Outcome:
     seq: int
     status: str
     error: str | None = None
+    command_id: str = ""
+    position: int | None = None  # of the command's last event, once appended
 
 
 def partition_of(aggregate_id: str, partitions: int) -> int:
@@ -167,7 +169,10 @@ _complete = (
     update(commands)
     .where(commands.c.seq == bindparam("outcome_seq"), commands.c.status == PENDING)
     .values(
-        status=bindparam("outcome_status"), error=bindparam("outcome_error"), completed_at=bindparam("at")
+        status=bindparam("outcome_status"),
+        error=bindparam("outcome_error"),
+        position=bindparam("outcome_position"),
+        completed_at=bindparam("at"),
     )
 )
 
@@ -181,6 +186,7 @@ def complete(connection: Connection, outcomes: Sequence[Outcome], completed_at: 
                     "outcome_seq": o.seq,
                     "outcome_status": o.status,
                     "outcome_error": o.error,
+                    "outcome_position": o.position,
                     "at": completed_at,
                 }
                 for o in outcomes

@@ -85,6 +85,7 @@ commands = Table(
     Column("correlation_id", String(64), nullable=False),
     Column("submitted_at", UTCDateTime, nullable=False),
     Column("completed_at", UTCDateTime, nullable=True),
+    Column("position", Position, nullable=True),  # of its last event: the consistency token
     Index("ix_commands_mailbox", "aggregate_id", "status", "seq"),
     Index("ix_commands_partition", "partition", "status", "seq"),
     Index("ix_commands_status", "status", "submitted_at"),

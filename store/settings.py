@@ -20,6 +20,7 @@ class Settings:
     max_attempts: int
     redeliver_after: float
     broker_timeout: float
+    wait_timeout: float
 
 
 def load(environ: Mapping[str, str] | None = None) -> Settings:
@@ -39,4 +40,5 @@ def load(environ: Mapping[str, str] | None = None) -> Settings:
         max_attempts=int(env.get("EVENTSHOP_MAX_ATTEMPTS") or 5),
         redeliver_after=float(env.get("EVENTSHOP_REDELIVER_AFTER") or 5),
         broker_timeout=float(env.get("EVENTSHOP_BROKER_TIMEOUT") or 3),
+        wait_timeout=float(env.get("EVENTSHOP_WAIT_TIMEOUT") or 5),
     )

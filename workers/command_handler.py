@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -31,8 +31,9 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-def drain(config: Settings, partition: int, on_append: Callable[[], None] = lambda: None) -> int:
-    """Handle the partition's pending commands, batch by batch; returns how many."""
+def drain(config: Settings, partition: int, on_batch: Callable[[Batch], None] = lambda batch: None) -> int:
+    """Handle the partition's pending commands, batch by batch, calling `on_batch` after each
+    commit; returns how many."""
     total = 0
     while True:
         try:
@@ -41,8 +42,8 @@ def drain(config: Settings, partition: int, on_append: Callable[[], None] = lamb
             _count_attempt(partition, config)
             raise TransientError(type(error).__name__) from error
         total += batch.handled
-        if batch.appended:
-            on_append()
+        if batch.handled:
+            on_batch(batch)
         if not batch.full:
             return total
 
@@ -52,6 +53,7 @@ class Batch:
     handled: int
     appended: int
     full: bool  # as many commands as the batch could take: more may be waiting
+    outcomes: tuple[Outcome, ...] = ()
 
 
 def _next_batch(connection: Connection, partition: int, limit: int) -> tuple[Sequence[Row[Any]], int]:
@@ -98,10 +100,17 @@ def handle_batch(url: str, partition: int, limit: int) -> Batch:
             snapshots.save_if_due(connection, decider, aggregate_id, state, version, start.since)
         at = now()
         appended = eventstore.append_streams(connection, appends, at)
+        outcomes = _with_positions(outcomes, appended)
         mailbox.complete(connection, outcomes, at)
         hit("handler.before_commit")
     hit("handler.after_commit")
-    return Batch(len(rows), len(appended), full=len(rows) == limit)
+    return Batch(len(rows), len(appended), full=len(rows) == limit, outcomes=tuple(outcomes))
+
+
+def _with_positions(outcomes: list[Outcome], appended: list[eventstore.RecordedEvent]) -> list[Outcome]:
+    """Each outcome with the position of its command's last event (its consistency token)."""
+    last = {event.metadata["command_id"]: event.position for event in appended}
+    return [replace(o, position=last.get(o.command_id)) for o in outcomes]
 
 
 def _load(connection: Connection, by_aggregate: dict[str, list[Row[Any]]]) -> dict[str, snapshots.Loaded]:
@@ -128,13 +137,13 @@ def _handle(
                 for projection, event in inline:
                     projection.apply(connection, event)
     except Rejected as rejection:
-        return Outcome(row.seq, REJECTED, str(rejection)), [], state
+        return Outcome(row.seq, REJECTED, str(rejection), row.id), [], state
     except DBAPIError:
         raise
     except Exception:
         log.exception("command %s could not be handled", row.id)
-        return Outcome(row.seq, FAILED, "internal error while handling the command"), [], state
-    return Outcome(row.seq, SUCCEEDED), events, decider.fold(events, state)
+        return Outcome(row.seq, FAILED, "internal error while handling the command", row.id), [], state
+    return Outcome(row.seq, SUCCEEDED, None, row.id), events, decider.fold(events, state)
 
 
 def _metadata(row: Row[Any]) -> dict[str, Any]:

@@ -6,6 +6,7 @@ halts at it, visibly, without holding up the others (I7).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -24,6 +25,12 @@ from workers.projections.base import Projection
 
 RUNNING, HALTED = "RUNNING", "HALTED"
 
+Progress = Callable[[str, int], None]  # (projection, position) after each committed batch
+
+
+def _unheard(name: str, position: int) -> None:
+    """The default `Progress`: nobody is told."""
+
 
 @dataclass
 class PoisonEvent(Exception):
@@ -40,7 +47,9 @@ class NotHalted(Exception):
     """A skip was asked for an event the projection is not halted at."""
 
 
-def catch_up(config: Settings, name: str, batch_size: int | None = None) -> int:
+def catch_up(
+    config: Settings, name: str, batch_size: int | None = None, on_progress: Progress = _unheard
+) -> int:
     """Apply every event up to the head; returns how many. Raises `RetryLater` on a failing event."""
     url, limit = config.database_url, batch_size or config.projection_batch
     total = 0
@@ -48,9 +57,9 @@ def catch_up(config: Settings, name: str, batch_size: int | None = None) -> int:
         return 0
     while True:
         try:
-            applied = project_batch(url, name, limit)
+            applied = project_batch(url, name, limit, on_progress)
         except PoisonEvent as poison:
-            total += project_batch(url, name, poison.index) if poison.index else 0
+            total += project_batch(url, name, poison.index, on_progress) if poison.index else 0
             if not _count_failure(url, name, poison, config.max_attempts):
                 raise RetryLater(poison.error) from poison
             return total
@@ -59,12 +68,13 @@ def catch_up(config: Settings, name: str, batch_size: int | None = None) -> int:
             return total
 
 
-def catch_up_all(config: Settings, names: list[str]) -> int:
+def catch_up_all(config: Settings, names: list[str], on_progress: Progress = _unheard) -> int:
     """`catch_up` each projection in turn; one failing does not hold up the others."""
+    _create_checkpoints(config.database_url)
     total, failure = 0, None
     for name in names:
         try:
-            total += catch_up(config, name)
+            total += catch_up(config, name, on_progress=on_progress)
         except RetryLater as error:
             failure = error
     if failure is not None:
@@ -72,7 +82,7 @@ def catch_up_all(config: Settings, names: list[str]) -> int:
     return total
 
 
-def project_batch(url: str, name: str, limit: int) -> int:
+def project_batch(url: str, name: str, limit: int, on_progress: Progress = _unheard) -> int:
     projection = PROJECTIONS[name]
     with db.writing(url) as connection:
         checkpoint = _lock_checkpoint(connection, name)
@@ -90,6 +100,8 @@ def project_batch(url: str, name: str, limit: int) -> int:
         if batch:
             _save(connection, name, position=batch[-1].position, attempts=0)
             hit("projector.before_commit")
+    if batch:
+        on_progress(name, batch[-1].position)
     return len(batch)
 
 
@@ -212,14 +224,31 @@ def _save(connection: Connection, name: str, **values: Any) -> None:
     )
 
 
+def _create_checkpoints(url: str) -> None:
+    """Every registered projection's checkpoint, created together the first time: the API takes
+    the checkpoints as the list of projections a write must reach to be visible."""
+    with db.reading(url) as connection:
+        found = set(connection.execute(select(projections.c.name)).scalars())
+    if missing := [name for name in PROJECTIONS if name not in found]:
+        with db.writing(url) as connection:
+            _insert_checkpoints(connection, missing)
+
+
+def _insert_checkpoints(connection: Connection, names: list[str]) -> None:
+    dialect = postgresql if db.is_postgres(connection) else sqlite
+    at = datetime.now(UTC)
+    connection.execute(
+        dialect.insert(projections)
+        .values(
+            [{"name": n, "position": 0, "status": RUNNING, "attempts": 0, "updated_at": at} for n in names]
+        )
+        .on_conflict_do_nothing(index_elements=["name"])
+    )
+
+
 def _lock_checkpoint(connection: Connection, name: str) -> Row[Any]:
     locking = select(projections).where(projections.c.name == name).with_for_update()
     if (row := connection.execute(locking).first()) is not None:
         return row
-    dialect = postgresql if db.is_postgres(connection) else sqlite
-    connection.execute(
-        dialect.insert(projections)
-        .values(name=name, position=0, status=RUNNING, attempts=0, updated_at=datetime.now(UTC))
-        .on_conflict_do_nothing(index_elements=["name"])
-    )
+    _insert_checkpoints(connection, [name])
     return connection.execute(locking).one()

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy.exc import DBAPIError
 
-from store import coalesce
+from store import coalesce, notify
 from store.celery_config import HANDLE_COMMANDS, PROJECT, REDELIVER
 from workers import command_handler, doorbells, projector
 from workers.celery import app, config
@@ -17,9 +17,15 @@ def _backoff(retries: int) -> int:
     return int(min(2**retries, 30))
 
 
-def ring_projections() -> None:
-    if coalesce.should_ring(config.broker_url, coalesce.PROJECTOR):
+def after_batch(batch: command_handler.Batch) -> None:
+    """Say which commands were handled, and ring the projector if events were appended."""
+    notify.handled(config.broker_url, batch.outcomes)
+    if batch.appended and coalesce.should_ring(config.broker_url, coalesce.PROJECTOR):
         project.delay()
+
+
+def after_projecting(name: str, position: int) -> None:
+    notify.projected(config.broker_url, name, position)
 
 
 @app.task(name=HANDLE_COMMANDS, bind=True, max_retries=None)
@@ -27,7 +33,7 @@ def handle_commands(self: Any, partition: int) -> int:
     """Drain one partition's mailbox."""
     coalesce.answered(config.broker_url, coalesce.partition(partition))
     try:
-        return command_handler.drain(config, partition, on_append=ring_projections)
+        return command_handler.drain(config, partition, on_batch=after_batch)
     except command_handler.TransientError as error:
         raise self.retry(exc=error, countdown=_backoff(self.request.retries)) from error
 
@@ -38,7 +44,7 @@ def project(self: Any, name: str | None = None) -> int:
     if name is None:
         coalesce.answered(config.broker_url, coalesce.PROJECTOR)
     try:
-        return projector.catch_up_all(config, [name] if name else list(PROJECTIONS))
+        return projector.catch_up_all(config, [name] if name else list(PROJECTIONS), after_projecting)
     except (DBAPIError, projector.RetryLater) as error:
         raise self.retry(exc=error, countdown=_backoff(self.request.retries)) from error
 

@@ -31,13 +31,29 @@ def test_commands_are_applied_in_recorded_order_across_batches(
     monkeypatch.setenv("EVENTSHOP_COMMAND_BATCH", "2")
     product_id = str(uuid.uuid4())
     ids = [record(create(product_id))] + [record(rename(product_id, f"name {n}")) for n in range(4)]
-    rung: list[int] = []
-    assert command_handler.drain(config(), partition(product_id), on_append=lambda: rung.append(1)) == 5
+    batches: list[command_handler.Batch] = []
+    assert command_handler.drain(config(), partition(product_id), on_batch=batches.append) == 5
     assert [outcome(command_id) for command_id in ids] == [("SUCCEEDED", None)] * 5
     stream = history(product_id)
     assert [e.version for e in stream] == [1, 2, 3, 4, 5]
     assert [e.data.get("name") for e in stream] == ["Mug", "name 0", "name 1", "name 2", "name 3"]
-    assert len(rung) == 3
+    assert [batch.handled for batch in batches] == [2, 2, 1]
+    outcomes = [o for batch in batches for o in batch.outcomes]
+    assert [o.command_id for o in outcomes] == ids
+    assert [o.position for o in outcomes] == [e.position for e in stream]
+
+
+def test_a_handled_command_keeps_the_position_of_its_last_event(database: str) -> None:
+    product_id = str(uuid.uuid4())
+    created = record(create(product_id))
+    rejected = record(create(product_id))
+    command_handler.drain(config(), partition(product_id))
+    with db.reading(database) as connection:
+        rows = {
+            r.id: r for r in connection.execute(select(commands.c.id, commands.c.position, commands.c.status))
+        }
+    assert rows[created].position == history(product_id)[-1].position
+    assert (rows[rejected].status, rows[rejected].position) == ("REJECTED", None)
 
 
 def test_events_carry_command_metadata(database: str) -> None:

@@ -1,5 +1,8 @@
-"""The public GraphQL contract (`tests/contract/core.graphql`, a copy of shared/contract) is kept:
-every type, field, argument and enum value it names exists in the served SDL with the same type."""
+"""The public GraphQL contract (`tests/contract/`, a copy of shared/contract) is kept: every type,
+field, argument and enum value it names exists in the served SDL with the same type.
+
+The read-side contract (`readside.graphql`) is being built in steps; `NOT_YET` lists what is
+still to come, and shrinks to nothing when that work is done."""
 
 from __future__ import annotations
 
@@ -22,16 +25,41 @@ def served_sdl() -> str:
     )
 
 
+CONTRACT = ("core.graphql", "readside.graphql")
+NOT_YET = {
+    "Event.position",
+    "Event.schemaVersion",
+    "Event.metadata",
+    "EventConnection",
+    "EventEdge",
+    "ProductFilter",
+    "ProductOrder",
+    "ProductSortField",
+    "SortDirection",
+}
+# readside.graphql adds these arguments in comments (SDL cannot extend a field's arguments).
+ADDED_ARGUMENTS = {
+    "Query.product": {"consistentWith": "String"},
+    "Query.products": {"consistentWith": "String"},
+    "Mutation.createProduct": {"wait": "Wait"},
+    "Mutation.updateProduct": {"wait": "Wait"},
+    "Mutation.changeProductPrice": {"wait": "Wait"},
+    "Mutation.deleteProduct": {"wait": "Wait"},
+}
+
+
 def test_the_served_schema_keeps_the_contract() -> None:
-    contract = build_schema((ROOT / "tests" / "contract" / "core.graphql").read_text())
+    contract = build_schema("".join((ROOT / "tests" / "contract" / name).read_text() for name in CONTRACT))
     served = build_schema(served_sdl())
     for name, promised in contract.type_map.items():
-        if name.startswith("__"):
+        if name.startswith("__") or name in NOT_YET:
             continue
         kept = served.type_map.get(name)
         assert kept is not None and type(kept) is type(promised), f"type {name}"
         if isinstance(promised, GraphQLObjectType | GraphQLInterfaceType | GraphQLInputObjectType):
             for field_name, field in promised.fields.items():
+                if f"{name}.{field_name}" in NOT_YET:
+                    continue
                 assert field_name in kept.fields, f"{name}.{field_name}"  # type: ignore[attr-defined]
                 assert str(kept.fields[field_name].type) == str(field.type), f"{name}.{field_name}"  # type: ignore[attr-defined]
                 for arg_name, arg in getattr(field, "args", {}).items():
@@ -43,7 +71,18 @@ def test_the_served_schema_keeps_the_contract() -> None:
             assert set(promised.values) <= set(kept.values), name  # type: ignore[attr-defined]
 
 
+def test_the_arguments_the_read_side_adds_are_served() -> None:
+    served = build_schema(served_sdl())
+    for path, arguments in ADDED_ARGUMENTS.items():
+        type_name, field_name = path.split(".")
+        field = served.type_map[type_name].fields[field_name]  # type: ignore[attr-defined]
+        assert {name: str(field.args[name].type) for name in arguments if name in field.args} == arguments, (
+            path
+        )
+
+
 def test_the_copy_matches_shared_contract_when_it_is_beside_the_checkout() -> None:
-    shared = ROOT.parent / "shared" / "contract" / "core.graphql"
-    copy = (ROOT / "tests" / "contract" / "core.graphql").read_text()
-    assert not shared.exists() or shared.read_text() == copy
+    for name in CONTRACT:
+        shared = ROOT.parent / "shared" / "contract" / name
+        copy = (ROOT / "tests" / "contract" / name).read_text()
+        assert not shared.exists() or shared.read_text() == copy, name
