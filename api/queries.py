@@ -10,10 +10,11 @@ from typing import Any
 from sqlalchemy import Row, func, select
 
 from api.errors import UserInputError
-from store import db, eventstore
-from store.schema import commands, products, projections
+from store import db
+from store.schema import commands, events, products, projections
 
 PAGE_DEFAULT, PAGE_MAX = 20, 100
+EVENTS_DEFAULT, EVENTS_MAX = 100, 1000
 POSITION_LIMIT = 2**63
 PRODUCTS = "products"  # the projection these reads are served from
 
@@ -53,11 +54,18 @@ def decode_cursor(cursor: str) -> int:
     raise UserInputError("after is not a cursor this API gave out")
 
 
-def decode_token(token: str) -> int:
-    """The global position a consistency token names (tokens are positions written in decimal)."""
+def decode_token(token: str, field: str = "consistentWith") -> int:
+    """The global position a consistency token or event cursor names (a position in decimal)."""
     if token.isdigit() and len(token) < 20 and int(token) < POSITION_LIMIT:
         return int(token)
-    raise UserInputError("consistentWith is not a token this API gave out")
+    raise UserInputError(f"{field} is not a token this API gave out")
+
+
+def _bounded(first: int | None, default: int, most: int) -> int:
+    first = default if first is None else first
+    if not 0 <= first <= most:
+        raise UserInputError(f"first must be between 0 and {most}")
+    return first
 
 
 def product(url: str, product_id: str) -> dict[str, Any] | None:
@@ -71,9 +79,7 @@ def product(url: str, product_id: str) -> dict[str, Any] | None:
 
 def product_page(url: str, first: int | None, after: str | None) -> dict[str, Any]:
     """A page of products in creation order; cursors stay valid whatever is created or deleted."""
-    first = PAGE_DEFAULT if first is None else first
-    if not 0 <= first <= PAGE_MAX:
-        raise UserInputError(f"first must be between 0 and {PAGE_MAX}")
+    first = _bounded(first, PAGE_DEFAULT, PAGE_MAX)
     start = decode_cursor(after) if after else 0
     with db.reading(url) as connection:
         rows = connection.execute(
@@ -114,19 +120,52 @@ def command(url: str, command_id: str) -> dict[str, Any] | None:
     }
 
 
-def history(url: str, stream_id: str) -> list[dict[str, Any]]:
+def history(url: str, stream_id: str, first: int | None, after: int | None) -> list[dict[str, Any]]:
+    """The stream's events after version `after`, oldest first (all of them unless `first`)."""
     key = _uuid(stream_id)
-    if key is None:
+    limit = None if first is None else _bounded(first, EVENTS_DEFAULT, EVENTS_MAX)
+    if key is None or limit == 0:
         return []
+    query = select(events).where(events.c.stream_id == key, events.c.version > (after or 0))
     with db.reading(url) as connection:
-        stream = eventstore.read_stream(connection, key)
-    return [
-        {
-            "streamId": event.stream_id,
-            "version": event.version,
-            "type": event.type,
-            "data": event.data,
-            "recordedAt": event.recorded_at,
-        }
-        for event in stream
-    ]
+        rows = connection.execute(query.order_by(events.c.version).limit(limit)).all()
+    return [_event(row) for row in rows]
+
+
+def event_page(
+    url: str, after: str | None, first: int | None, types: list[str] | None, stream_id: str | None
+) -> dict[str, Any]:
+    """Events in commit order after the position `after`: gap-free, since positions are assigned
+    in commit order (see `store.eventstore`)."""
+    first = _bounded(first, EVENTS_DEFAULT, EVENTS_MAX)
+    query = select(events).where(events.c.position > (decode_token(after, "after") if after else 0))
+    if types is not None:
+        query = query.where(events.c.type.in_(types))
+    if stream_id is not None:
+        query = query.where(events.c.stream_id == (_uuid(stream_id) or ""))
+    with db.reading(url) as connection:
+        rows = connection.execute(query.order_by(events.c.position).limit(first + 1)).all()
+    edges = [{"cursor": str(row.position), "node": _event(row)} for row in rows[:first]]
+    return {
+        "edges": edges,
+        "pageInfo": {"hasNextPage": len(rows) > first, "endCursor": edges[-1]["cursor"] if edges else None},
+    }
+
+
+def _event(row: Row[Any]) -> dict[str, Any]:
+    metadata = row.metadata or {}
+    return {
+        "streamId": row.stream_id,
+        "version": row.version,
+        "type": row.type,
+        "data": row.data,
+        "recordedAt": row.recorded_at,
+        "position": str(row.position),
+        "schemaVersion": row.schema_version,
+        "metadata": {
+            "commandId": metadata.get("command_id"),
+            "correlationId": metadata.get("correlation_id"),
+            "causationId": metadata.get("causation_id"),
+            "actor": metadata.get("actor"),
+        },
+    }

@@ -58,7 +58,21 @@ async def command(_parent: Any, args: Args, ctx: Args, _info: Any) -> Any:
 
 @Resolver("Query.productHistory", schema_name=SCHEMA_NAME)
 async def product_history(_parent: Any, args: Args, ctx: Args, _info: Any) -> Any:
-    return await asyncio.to_thread(queries.history, ctx["database"], args["id"])
+    return await asyncio.to_thread(
+        queries.history, ctx["database"], args["id"], args.get("first"), args.get("after")
+    )
+
+
+@Resolver("Query.events", schema_name=SCHEMA_NAME)
+async def events(_parent: Any, args: Args, ctx: Args, _info: Any) -> Any:
+    return await asyncio.to_thread(
+        queries.event_page,
+        ctx["database"],
+        args.get("after"),
+        args.get("first"),
+        args.get("types"),
+        args.get("streamId"),
+    )
 
 
 @Resolver("Mutation.createProduct", schema_name=SCHEMA_NAME)
