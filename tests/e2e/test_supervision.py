@@ -125,7 +125,13 @@ def test_the_whole_group_killed_and_started_again_loses_no_acknowledged_command(
         wait_for(lambda: _answers(api), 90, "eventshop up started again")
         for command_id in submitted:
             assert api.settled(command_id)["status"] == "SUCCEEDED"
-        assert api.data("{ products(first: 50) { totalCount } }")["products"]["totalCount"] == 30
+        wait_for(
+            lambda: (
+                api.data("{ products(first: 50) { totalCount } }")["products"]["totalCount"] == 30 or None
+            ),
+            30,
+            "the 30 products in the read model",
+        )
     finally:
         assert stop(up)
     verify(env, data_dir)
