@@ -15,6 +15,7 @@ import sys
 from aiohttp import web
 
 from api import engine as engines
+from api import ws
 from api.commands import Submitter
 from api.doorbell import Doorbell
 from api.http import ENGINE, SETTINGS, SUBMITTER, WATCHER, graphql
@@ -24,6 +25,7 @@ from store.settings import Settings
 
 log = logging.getLogger(__name__)
 
+SHUTDOWN_GRACE = 5.0  # seconds open requests and connections get to finish when stopping
 PR_SET_PDEATHSIG = 1  # prctl option: the signal a process gets when its parent dies (Linux)
 
 
@@ -54,7 +56,9 @@ def create_app(config: Settings) -> web.Application:
     app.router.add_route("GET", "/graphql", graphql)
     app.router.add_route("POST", "/graphql", graphql)
     app.router.add_get("/healthz", healthz)
+    app[ws.OPEN] = set()
     app.on_startup.append(_start)
+    app.on_shutdown.append(ws.close_all)
     app.on_cleanup.append(_stop)
     return app
 
@@ -97,7 +101,9 @@ def run(config: Settings, host: str, port: int, workers: int = 1) -> None:
 
 
 def _serve(config: Settings, listener: socket.socket) -> None:
-    web.run_app(create_app(config), sock=listener, print=None, access_log=None)
+    web.run_app(
+        create_app(config), sock=listener, print=None, access_log=None, shutdown_timeout=SHUTDOWN_GRACE
+    )
 
 
 def _serve_child(config: Settings, listener: socket.socket, parent: int) -> None:

@@ -21,9 +21,18 @@ async def engine() -> Engine:
             sdl=str(SDL),
             schema_name=SCHEMA_NAME,
             error_coercer=error_coercer,  # type: ignore[arg-type]  # Tartiflette awaits it
-            modules=["api.resolvers", "api.scalars"],
+            modules=["api.resolvers", "api.subscriptions", "api.scalars"],
         )
     return _engine
+
+
+def operation_type(document: Any, name: str | None) -> str | None:
+    """ "query", "mutation" or "subscription": the type of the operation `name` selects."""
+    operations = [d for d in document.definitions if hasattr(d, "operation_type")]
+    for operation in operations:
+        if (name is None and len(operations) == 1) or (operation.name and operation.name.value == name):
+            return str(operation.operation_type)
+    return None
 
 
 def parse(engine: Engine, query: str) -> tuple[Any, list[Any] | None]:

@@ -1,4 +1,5 @@
-"""GraphQL over HTTP: POST and GET on one endpoint, per the GraphQL-over-HTTP specification."""
+"""GraphQL over HTTP: POST and GET on one endpoint, per the GraphQL-over-HTTP specification; a
+WebSocket upgrade on it is served by `api.ws`."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from aiohttp.web_protocol import RequestPayloadError
 from tartiflette import Engine
 
 from api import engine as engines
-from api import source
+from api import source, ws
 from api.commands import Submitter
 from api.watch import Watcher
 from store.settings import Settings
@@ -88,15 +89,19 @@ def _check(params: dict[str, Any]) -> tuple[str, str | None, dict[str, Any] | No
         raise RequestError(400, str(error)) from None
 
 
-def _operation_type(document: Any, name: str | None) -> str | None:
-    operations = [d for d in document.definitions if hasattr(d, "operation_type")]
-    for operation in operations:
-        if (name is None and len(operations) == 1) or (operation.name and operation.name.value == name):
-            return str(operation.operation_type)
-    return None
+def context(app: web.Application) -> dict[str, Any]:
+    """What resolvers get: the process's submitter, watcher and settings."""
+    return {
+        "commands": app[SUBMITTER],
+        "database": app[SETTINGS].database_url,
+        "watcher": app[WATCHER],
+        "wait_timeout": app[SETTINGS].wait_timeout,
+    }
 
 
-async def graphql(request: web.Request) -> web.Response:
+async def graphql(request: web.Request) -> web.StreamResponse:
+    if request.method == "GET" and request.headers.get("Upgrade", "").lower() == "websocket":
+        return await ws.serve(request, request.app[ENGINE], context(request.app))
     media = _media_type(request.headers.get("Accept", ""))
     try:
         if media is None:
@@ -107,16 +112,16 @@ async def graphql(request: web.Request) -> web.Response:
         return web.json_response(body, status=error.status, headers=error.headers, content_type=media or JSON)
     engine = request.app[ENGINE]
     document, errors = engines.parse(engine, query)
-    if not errors and request.method == "GET" and _operation_type(document, name) == "mutation":
+    operation = None if errors else engines.operation_type(document, name)
+    if request.method == "GET" and operation == "mutation":
         body = {"errors": [{"message": "mutations must be sent with POST"}]}
         return web.json_response(body, status=405, headers={"Allow": "POST"}, content_type=media)
-    context = {
-        "commands": request.app[SUBMITTER],
-        "database": request.app[SETTINGS].database_url,
-        "watcher": request.app[WATCHER],
-        "wait_timeout": request.app[SETTINGS].wait_timeout,
-    }
-    result = await engine.execute(query, operation_name=name, context=context, variables=variables)
+    if operation == "subscription":
+        message = f"subscriptions are served over WebSocket ({ws.PROTOCOL}) on this path"
+        return web.json_response({"errors": [{"message": message}]}, status=400, content_type=media)
+    result = await engine.execute(
+        query, operation_name=name, context=context(request.app), variables=variables
+    )
     request_error = bool(errors) or (
         result.get("data") is None and all(e.get("path") is None for e in result.get("errors") or [])
     )

@@ -19,7 +19,7 @@ POSITION_LIMIT = 2**63
 PRODUCTS = "products"  # the projection these reads are served from
 
 
-def _uuid(value: str) -> str | None:
+def as_uuid(value: str) -> str | None:
     """`value` as a canonical UUID, or None: every id this API gives out is one."""
     try:
         return str(uuid.UUID(value))
@@ -69,7 +69,7 @@ def _bounded(first: int | None, default: int, most: int) -> int:
 
 
 def product(url: str, product_id: str) -> dict[str, Any] | None:
-    key = _uuid(product_id)
+    key = as_uuid(product_id)
     if key is None:
         return None
     with db.reading(url) as connection:
@@ -98,7 +98,7 @@ def product_page(url: str, first: int | None, after: str | None) -> dict[str, An
 
 
 def command(url: str, command_id: str) -> dict[str, Any] | None:
-    key = _uuid(command_id)
+    key = as_uuid(command_id)
     if key is None:
         return None
     with db.reading(url) as connection:
@@ -122,14 +122,14 @@ def command(url: str, command_id: str) -> dict[str, Any] | None:
 
 def history(url: str, stream_id: str, first: int | None, after: int | None) -> list[dict[str, Any]]:
     """The stream's events after version `after`, oldest first (all of them unless `first`)."""
-    key = _uuid(stream_id)
+    key = as_uuid(stream_id)
     limit = None if first is None else _bounded(first, EVENTS_DEFAULT, EVENTS_MAX)
     if key is None or limit == 0:
         return []
     query = select(events).where(events.c.stream_id == key, events.c.version > (after or 0))
     with db.reading(url) as connection:
         rows = connection.execute(query.order_by(events.c.version).limit(limit)).all()
-    return [_event(row) for row in rows]
+    return [event(row) for row in rows]
 
 
 def event_page(
@@ -138,21 +138,32 @@ def event_page(
     """Events in commit order after the position `after`: gap-free, since positions are assigned
     in commit order (see `store.eventstore`)."""
     first = _bounded(first, EVENTS_DEFAULT, EVENTS_MAX)
-    query = select(events).where(events.c.position > (decode_token(after, "after") if after else 0))
-    if types is not None:
-        query = query.where(events.c.type.in_(types))
-    if stream_id is not None:
-        query = query.where(events.c.stream_id == (_uuid(stream_id) or ""))
-    with db.reading(url) as connection:
-        rows = connection.execute(query.order_by(events.c.position).limit(first + 1)).all()
-    edges = [{"cursor": str(row.position), "node": _event(row)} for row in rows[:first]]
+    start = decode_token(after, "after") if after else 0
+    rows = event_rows(url, start, None, types, stream_id, first + 1)
+    edges = [{"cursor": str(row.position), "node": event(row)} for row in rows[:first]]
     return {
         "edges": edges,
         "pageInfo": {"hasNextPage": len(rows) > first, "endCursor": edges[-1]["cursor"] if edges else None},
     }
 
 
-def _event(row: Row[Any]) -> dict[str, Any]:
+def event_rows(
+    url: str, after: int, until: int | None, types: list[str] | None, stream_id: str | None, limit: int
+) -> list[Row[Any]]:
+    """Up to `limit` events after position `after` (and up to `until`), in commit order."""
+    query = select(events).where(events.c.position > after)
+    if until is not None:
+        query = query.where(events.c.position <= until)
+    if types is not None:
+        query = query.where(events.c.type.in_(types))
+    if stream_id is not None:
+        query = query.where(events.c.stream_id == (as_uuid(stream_id) or ""))
+    with db.reading(url) as connection:
+        return list(connection.execute(query.order_by(events.c.position).limit(limit)).all())
+
+
+def event(row: Any) -> dict[str, Any]:
+    """An event row or `RecordedEvent` as the API shows it."""
     metadata = row.metadata or {}
     return {
         "streamId": row.stream_id,

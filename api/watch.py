@@ -23,7 +23,8 @@ import redis.exceptions
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 
-from store import broker, db, notify
+from api.feed import EventFeed
+from store import broker, db, eventstore, notify
 from store.mailbox import PENDING
 from store.schema import commands, projections
 
@@ -45,6 +46,7 @@ class Handled:
 class Watcher:
     def __init__(self, database_url: str, broker_url: str) -> None:
         self._database_url = database_url
+        self.feed = EventFeed(database_url)
         self._redis_url = broker.client_url(broker_url)
         self._commands: dict[str, list[asyncio.Future[Handled]]] = {}
         self._positions: dict[str, int] = {}
@@ -61,6 +63,7 @@ class Watcher:
             self._tasks.append(asyncio.create_task(self._listen(self._redis_url)))
 
     async def stop(self) -> None:
+        await self.feed.stop()
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -158,6 +161,8 @@ class Watcher:
             self._on_handled(await asyncio.to_thread(self._read_commands, list(self._commands)))
         if any(self._reached.values()):
             await self._refresh_positions()
+        if self.feed.following:
+            self.feed.advanced(await asyncio.to_thread(self._read_head))
 
     async def _check_periodically(self) -> None:
         while True:
@@ -187,12 +192,12 @@ class Watcher:
         try:
             payload = notify.decode(data)
             if channel.decode() == notify.HANDLED:
-                self._on_handled(
-                    {
-                        command_id: Handled(status, error, position)
-                        for command_id, status, error, position in payload
-                    }
-                )
+                found = {
+                    command_id: Handled(status, error, position)
+                    for command_id, status, error, position in payload
+                }
+                self._on_handled(found)
+                self.feed.advanced(max((h.position or 0 for h in found.values()), default=0))
             else:
                 name, position = payload
                 self._on_positions({name: int(position)}, authoritative=False)
@@ -211,6 +216,10 @@ class Watcher:
                 )
                 found.update({row.id: Handled(row.status, row.error, row.position) for row in rows})
         return found
+
+    def _read_head(self) -> int:
+        with db.reading(self._database_url) as connection:
+            return eventstore.head(connection)
 
     def _read_positions(self) -> dict[str, int]:
         with db.reading(self._database_url) as connection:
