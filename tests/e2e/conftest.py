@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
@@ -31,3 +34,22 @@ def system(
     }
     with running_system(env, free_port(), folder / "data", folder / "up.log") as client:
         yield client
+
+
+# The reference clients, pinned: the GraphQL-over-HTTP audits and the graphql-ws client.
+NODE_PACKAGES = ["graphql-http@1.23.1", "graphql@16.15.0", "graphql-ws@6.0.6", "ws@8.18.3"]
+NODE_SCRIPTS = [Path(__file__).parent / "audit" / "audit.mjs", Path(__file__).parent / "ws" / "scenarios.mjs"]
+
+
+@pytest.fixture(scope="session")
+def node_scripts(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder with the pinned Node packages installed and the test scripts beside them."""
+    npm, node = shutil.which("npm"), shutil.which("node")
+    assert npm and node, "Node.js and npm are needed to run the reference clients"
+    folder = tmp_path_factory.mktemp("node")
+    subprocess.run(
+        [npm, "install", "--silent", "--prefix", str(folder), *NODE_PACKAGES], check=True, timeout=300
+    )
+    for script in NODE_SCRIPTS:
+        shutil.copy(script, folder / script.name)
+    return folder
