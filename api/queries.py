@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import uuid
 from typing import Any
 
 from sqlalchemy import Row, func, select
 
+from api import catalog
 from api.errors import UserInputError
 from store import db
 from store.schema import commands, events, products, projections
 
-PAGE_DEFAULT, PAGE_MAX = 20, 100
 EVENTS_DEFAULT, EVENTS_MAX = 100, 1000
 POSITION_LIMIT = 2**63
 PRODUCTS = "products"  # the projection these reads are served from
@@ -40,20 +38,6 @@ def _product(row: Row[Any]) -> dict[str, Any]:
     }
 
 
-def encode_cursor(position: int) -> str:
-    return base64.urlsafe_b64encode(f"product:{position}".encode()).decode()
-
-
-def decode_cursor(cursor: str) -> int:
-    try:
-        kind, _, position = base64.urlsafe_b64decode(cursor.encode()).decode().partition(":")
-        if kind == "product" and position.isdigit() and int(position) < POSITION_LIMIT:
-            return int(position)
-    except (binascii.Error, UnicodeError, ValueError):
-        pass
-    raise UserInputError("after is not a cursor this API gave out")
-
-
 def decode_token(token: str, field: str = "consistentWith") -> int:
     """The global position a consistency token or event cursor names (a position in decimal)."""
     if token.isdigit() and len(token) < 20 and int(token) < POSITION_LIMIT:
@@ -77,24 +61,17 @@ def product(url: str, product_id: str) -> dict[str, Any] | None:
     return None if row is None else _product(row)
 
 
-def product_page(url: str, first: int | None, after: str | None) -> dict[str, Any]:
-    """A page of products in creation order; cursors stay valid whatever is created or deleted."""
-    first = _bounded(first, PAGE_DEFAULT, PAGE_MAX)
-    start = decode_cursor(after) if after else 0
-    with db.reading(url) as connection:
-        rows = connection.execute(
-            select(products)
-            .where(products.c.created_position > start)
-            .order_by(products.c.created_position)
-            .limit(first + 1)
-        ).all()
-        total = connection.execute(select(func.count()).select_from(products)).scalar_one()
-    edges = [{"cursor": encode_cursor(row.created_position), "node": _product(row)} for row in rows[:first]]
-    return {
-        "edges": edges,
-        "pageInfo": {"hasNextPage": len(rows) > first, "endCursor": edges[-1]["cursor"] if edges else None},
-        "totalCount": total,
-    }
+def product_page(
+    url: str,
+    first: int | None,
+    after: str | None,
+    given: dict[str, Any] | None = None,
+    order_by: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A page of the live catalog (see `api.catalog`)."""
+    found = catalog.page(url, products, first, after, given, order_by)
+    found["edges"] = [{"cursor": edge["cursor"], "node": _product(edge["row"])} for edge in found["edges"]]
+    return found
 
 
 def command(url: str, command_id: str) -> dict[str, Any] | None:

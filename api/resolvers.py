@@ -7,7 +7,7 @@ from typing import Any
 
 from tartiflette import Resolver
 
-from api import queries
+from api import catalog, queries
 from api.commands import command_id, new_aggregate_id, now, uuid_or_none
 from api.errors import StaleReadError
 from api.schema_name import SCHEMA_NAME
@@ -47,8 +47,19 @@ async def product(_parent: Any, args: Args, ctx: Args, _info: Any) -> Any:
 async def products(_parent: Any, args: Args, ctx: Args, _info: Any) -> Any:
     await _consistent(args, ctx)
     return await asyncio.to_thread(
-        queries.product_page, ctx["database"], args.get("first"), args.get("after")
+        queries.product_page,
+        ctx["database"],
+        args.get("first"),
+        args.get("after"),
+        args.get("filter"),
+        args.get("orderBy"),
     )
+
+
+@Resolver("ProductConnection.totalCount", schema_name=SCHEMA_NAME)
+async def total_count(parent: Args, _args: Args, _ctx: Args, _info: Any) -> Any:
+    """Counted only when asked for: a count is the one part of a page that reads every match."""
+    return await asyncio.to_thread(catalog.count, *parent["count"])
 
 
 @Resolver("Query.command", schema_name=SCHEMA_NAME)

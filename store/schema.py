@@ -129,7 +129,19 @@ products = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     Column("created_position", Position, nullable=False, unique=True),
+    # Catalog pages: one index per sort order (keyset on value, then creation), and on PostgreSQL
+    # trigram indexes for case-insensitive substring search of name and sku.
+    Index("ix_products_name", "name", "created_position"),
+    Index("ix_products_price", "price_amount", "created_position"),
+    Index("ix_products_updated", "updated_at", "created_position"),
 )
+for _column in ("name", "sku"):
+    Index(
+        f"ix_products_{_column}_trgm",
+        products.c[_column],
+        postgresql_using="gin",
+        postgresql_ops={_column: "gin_trgm_ops"},
+    ).ddl_if(dialect="postgresql")
 
 # An aggregate's state at a version, so loading it reads only the events after that version.
 snapshots = Table(

@@ -197,3 +197,24 @@ def test_250_products_page_through_by_cursor(system: Client) -> None:
         assert after == page["edges"][-1]["cursor"]
     assert len(seen) == len(set(seen)) == page["totalCount"]
     assert ours <= set(seen)
+
+
+SEARCH = """query($filter: ProductFilter, $orderBy: ProductOrder, $after: String) {
+  products(first: 2, filter: $filter, orderBy: $orderBy, after: $after) {
+    totalCount edges { node { name price { amount } } } pageInfo { hasNextPage endCursor } } }"""
+
+
+def test_search_sorts_and_pages_the_catalog_over_http(system: Client) -> None:
+    tag = uuid.uuid4().hex[:8]
+    for amount in (300, 100, 200):
+        created(system, name=f"Search {tag} {amount}", price={"amount": amount, "currency": "EUR"})
+    query = {"filter": {"search": tag.upper()}, "orderBy": {"field": "PRICE", "direction": "DESC"}}
+    first = wait_for(
+        lambda: (p := system.data(SEARCH, **query)["products"])["totalCount"] == 3 and p, 60, "3 products"
+    )
+    rest = system.data(SEARCH, **query, after=first["pageInfo"]["endCursor"])["products"]
+    amounts = [e["node"]["price"]["amount"] for e in first["edges"] + rest["edges"]]
+    assert amounts == [300, 200, 100]
+    assert first["pageInfo"]["hasNextPage"] and not rest["pageInfo"]["hasNextPage"]
+    other = system.gql(SEARCH, orderBy={"field": "NAME"}, after=first["pageInfo"]["endCursor"])
+    assert [e["extensions"]["code"] for e in other["errors"]] == ["BAD_USER_INPUT"]
