@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, func, select
+from sqlalchemy import Row, func, or_, select
 
 from api import catalog
 from api.errors import UserInputError
-from store import db
-from store.schema import commands, events, products, projections
+from store import db, eventstore, product_rows, registry
+from store.schema import commands, events, product_versions, products, projections
 
 EVENTS_DEFAULT, EVENTS_MAX = 100, 1000
 POSITION_LIMIT = 2**63
@@ -25,16 +27,17 @@ def as_uuid(value: str) -> str | None:
         return None
 
 
-def _product(row: Row[Any]) -> dict[str, Any]:
+def _product(row: Mapping[Any, Any]) -> dict[str, Any]:
+    """A product row (of `products`, `product_versions` or a replay) as the API shows it."""
     return {
-        "id": row.id,
-        "sku": row.sku,
-        "name": row.name,
-        "description": row.description,
-        "price": {"amount": row.price_amount, "currency": row.price_currency},
-        "version": row.version,
-        "createdAt": row.created_at,
-        "updatedAt": row.updated_at,
+        "id": row["id"],
+        "sku": row["sku"],
+        "name": row["name"],
+        "description": row["description"],
+        "price": {"amount": row["price_amount"], "currency": row["price_currency"]},
+        "version": row["version"],
+        "createdAt": row["created_at"],
+        "updatedAt": row["updated_at"],
     }
 
 
@@ -52,13 +55,31 @@ def _bounded(first: int | None, default: int, most: int) -> int:
     return first
 
 
-def product(url: str, product_id: str) -> dict[str, Any] | None:
+def product(
+    url: str, product_id: str, as_of: datetime | None = None, version: int | None = None
+) -> dict[str, Any] | None:
+    """The product now (from the read table), or as it was at an instant or a version, rebuilt
+    from its events (a deleted product as it was before its deletion; None before it existed)."""
     key = as_uuid(product_id)
+    if as_of is not None and version is not None:
+        raise UserInputError("give asOf or version, not both")
+    if version is not None and not 0 < version < POSITION_LIMIT:
+        raise UserInputError("version must be a positive number")
     if key is None:
         return None
+    if as_of is None and version is None:
+        with db.reading(url) as connection:
+            row = connection.execute(select(products).where(products.c.id == key)).first()
+        return None if row is None else _product(row._mapping)
+    query = select(events).where(events.c.stream_id == key)
+    if version is not None:
+        query = query.where(events.c.version <= version)
+    if as_of is not None:
+        query = query.where(events.c.recorded_at <= as_of)
     with db.reading(url) as connection:
-        row = connection.execute(select(products).where(products.c.id == key)).first()
-    return None if row is None else _product(row)
+        stream = [eventstore.recorded(row) for row in connection.execute(query.order_by(events.c.version))]
+    shown = product_rows.last_shown((recorded, registry.decode_event(recorded)) for recorded in stream)
+    return None if shown is None else _product(shown)
 
 
 def product_page(
@@ -67,10 +88,21 @@ def product_page(
     after: str | None,
     given: dict[str, Any] | None = None,
     order_by: dict[str, Any] | None = None,
+    as_of: datetime | None = None,
 ) -> dict[str, Any]:
-    """A page of the live catalog (see `api.catalog`)."""
-    found = catalog.page(url, products, first, after, given, order_by)
-    found["edges"] = [{"cursor": edge["cursor"], "node": _product(edge["row"])} for edge in found["edges"]]
+    """A page of the catalog (see `api.catalog`): the live one, or the one at instant `as_of`, read
+    from the product versions that held then."""
+    if as_of is None:
+        found = catalog.page(url, products, first, after, given, order_by)
+    else:
+        held = [
+            product_versions.c.valid_from <= as_of,
+            or_(product_versions.c.valid_to.is_(None), product_versions.c.valid_to > as_of),
+        ]
+        found = catalog.page(url, product_versions, first, after, given, order_by, held)
+    found["edges"] = [
+        {"cursor": edge["cursor"], "node": _product(edge["row"]._mapping)} for edge in found["edges"]
+    ]
     return found
 
 

@@ -40,7 +40,9 @@ async def _consistent(args: Args, ctx: Args) -> None:
 @Resolver("Query.product", schema_name=SCHEMA_NAME)
 async def product(_parent: Any, args: Args, ctx: Args, _info: Any) -> Any:
     await _consistent(args, ctx)
-    return await asyncio.to_thread(queries.product, ctx["database"], args["id"])
+    return await asyncio.to_thread(
+        queries.product, ctx["database"], args["id"], args.get("asOf"), args.get("version")
+    )
 
 
 @Resolver("Query.products", schema_name=SCHEMA_NAME)
@@ -53,6 +55,7 @@ async def products(_parent: Any, args: Args, ctx: Args, _info: Any) -> Any:
         args.get("after"),
         args.get("filter"),
         args.get("orderBy"),
+        args.get("asOf"),
     )
 
 

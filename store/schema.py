@@ -143,6 +143,29 @@ for _column in ("name", "sku"):
         postgresql_ops={_column: "gin_trgm_ops"},
     ).ddl_if(dialect="postgresql")
 
+# Every version of every product with the interval in which it held (by the time its events were
+# recorded): the catalog at any instant, without replaying it.
+product_versions = Table(
+    "product_versions",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("sku", String(32), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("description", Text, nullable=False),
+    Column("price_amount", BigInteger, nullable=False),
+    Column("price_currency", String(3), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("created_position", Position, nullable=False),
+    Column("valid_from", UTCDateTime, nullable=False),
+    Column("valid_to", UTCDateTime, nullable=True),  # None while it is the current version
+    Index("ix_product_versions_created", "created_position", "valid_from", "valid_to"),
+    Index("ix_product_versions_name", "name", "created_position"),
+    Index("ix_product_versions_price", "price_amount", "created_position"),
+    Index("ix_product_versions_updated", "updated_at", "created_position"),
+)
+
 # An aggregate's state at a version, so loading it reads only the events after that version.
 snapshots = Table(
     "snapshots",

@@ -108,7 +108,8 @@ def test_a_failing_event_is_retried_then_halts_the_projection_at_it(
     assert "products" not in projector.behind(database_url())
     (status,) = [s for s in projector.statuses(database_url()) if s.name == "products"]
     assert (status.position, status.head, status.lag, status.status) == (2, 5, 3, "HALTED")
-    assert [s.status for s in projector.statuses(database_url()) if s.name != "products"] == ["RUNNING"]
+    others = [s.status for s in projector.statuses(database_url()) if s.name != "products"]
+    assert others == ["RUNNING"] * (len(PROJECTIONS) - 1)
 
 
 def test_resume_after_the_fix_reaches_the_head(database: str, monkeypatch: pytest.MonkeyPatch) -> None:

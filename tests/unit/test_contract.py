@@ -17,19 +17,18 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def served_sdl() -> str:
-    return "scalar DateTime\n" + "\n".join(
-        p.read_text() for p in sorted((ROOT / "api" / "schema").glob("*.graphql"))
-    )
+    return "\n".join(p.read_text() for p in sorted((ROOT / "api" / "schema").glob("*.graphql")))
 
 
 CONTRACT = ("core.graphql", "readside.graphql")
 # readside.graphql adds these arguments in comments (SDL cannot extend a field's arguments).
 ADDED_ARGUMENTS = {
-    "Query.product": {"consistentWith": "String"},
+    "Query.product": {"consistentWith": "String", "asOf": "DateTime", "version": "Int"},
     "Query.products": {
         "consistentWith": "String",
         "filter": "ProductFilter",
         "orderBy": "ProductOrder",
+        "asOf": "DateTime",
     },
     "Query.productHistory": {"first": "Int", "after": "Int"},
     "Query.events": {"after": "String", "first": "Int", "types": "[String!]", "streamId": "ID"},

@@ -6,45 +6,11 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
-from domain.product import ProductCreated, ProductDeleted, ProductPriceChanged, ProductUpdated
 from store.eventstore import RecordedEvent
+from store.product_rows import Row, evolve_row
 from store.schema import products
 from workers.failpoints import hit
 from workers.projections.base import Batch, Projection
-
-Row = dict[str, Any]
-
-
-def evolve_row(row: Row | None, recorded: RecordedEvent, event: Any) -> Row | None:
-    """The product's row after `event`: None when it does not exist (or no longer does)."""
-    hit("project.products", recorded.data)
-    match event:
-        case ProductCreated():
-            return {
-                "id": event.product_id,
-                "sku": event.sku,
-                "name": event.name,
-                "description": event.description,
-                "price_amount": event.price.amount,
-                "price_currency": event.price.currency,
-                "version": recorded.version,
-                "created_at": event.at,
-                "updated_at": event.at,
-                "created_position": recorded.position,
-            }
-        case ProductDeleted():
-            return None
-    if row is None:
-        return None
-    changes: Row = {"version": recorded.version, "updated_at": event.at}
-    match event:
-        case ProductUpdated():
-            changes |= {
-                k: v for k, v in (("name", event.name), ("description", event.description)) if v is not None
-            }
-        case ProductPriceChanged():
-            changes |= {"price_amount": event.price.amount, "price_currency": event.price.currency}
-    return row | changes
 
 
 def apply(connection: Connection, recorded: RecordedEvent, event: Any) -> None:
@@ -58,6 +24,7 @@ def apply_batch(connection: Connection, batch: Batch) -> None:
     before: dict[str, Row] = {row.id: dict(row._mapping) for row in found}
     after: dict[str, Row | None] = dict(before)
     for recorded, event in batch:
+        hit("project.products", recorded.data)
         after[recorded.stream_id] = evolve_row(after.get(recorded.stream_id), recorded, event)
     gone = [key for key, row in after.items() if row is None and key in before]
     new = [row for key, row in after.items() if row is not None and key not in before]
