@@ -29,6 +29,7 @@ INIT_TIMEOUT = 3.0
 MAX_MESSAGE = 1024 * 1024
 SEND_BUFFER = 128 * 1024  # bytes the kernel may hold for one client: a stalled one is found soon
 TOO_SLOW = 1013
+MAX_OPERATIONS = 100  # running at once on one connection
 
 BAD_REQUEST = 4400
 UNAUTHORIZED = 4401
@@ -148,6 +149,11 @@ class Connection:
             return
         if operation_id in self._operations:
             await self._close(SUBSCRIBER_EXISTS, f"Subscriber for {operation_id} already exists")
+            return
+        if len(self._operations) >= MAX_OPERATIONS:
+            refusal = f"at most {MAX_OPERATIONS} operations may run at once on one connection"
+            payload = [{"message": refusal, "extensions": {"code": "TOO_MANY_OPERATIONS"}}]
+            await self._send({"id": operation_id, "type": "error", "payload": payload})
             return
         task = asyncio.create_task(self._operate(operation_id, query, name, variables))
         self._operations[operation_id] = task

@@ -153,6 +153,21 @@ def test_ping_pong_queries_errors_duplicate_ids_and_complete(api: str) -> None:
     run(scenario)
 
 
+def test_one_connection_runs_at_most_100_operations_at_once(api: str) -> None:
+    async def scenario(session: aiohttp.ClientSession) -> dict[str, Any]:
+        socket = await opened(session, api)
+        for n in range(101):
+            await socket.send_json({"type": "subscribe", "id": str(n), "payload": {"query": EVENTS}})
+        found: dict[str, Any] = await socket.receive_json(timeout=5)
+        await socket.send_json({"type": "ping"})
+        assert await socket.receive_json(timeout=5) == {"type": "pong"}
+        return found
+
+    refused = run(scenario)
+    assert (refused["id"], refused["type"]) == ("100", "error")
+    assert refused["payload"][0]["extensions"]["code"] == "TOO_MANY_OPERATIONS"
+
+
 def test_a_subscription_with_bad_arguments_ends_with_an_error_message(api: str) -> None:
     async def scenario(session: aiohttp.ClientSession) -> dict[str, Any]:
         socket = await opened(session, api)
