@@ -32,10 +32,7 @@ from store.schema import commands
 from tests.conftest import free_port
 from tests.e2e.client import Client, running_system, wait_for
 
-# DateTime is built into Tartiflette, so the SDL files leave it out; graphql-core needs it declared.
-SDL = "scalar DateTime\n" + "\n".join(
-    path.read_text() for path in sorted((Path(api.__file__).parent / "schema").glob("*.graphql"))
-)
+SDL = "\n".join(path.read_text() for path in sorted((Path(api.__file__).parent / "schema").glob("*.graphql")))
 JSON_TYPE = {"Content-Type": "application/json"}
 LEAKS = ("Traceback", "Internal server error", "sqlalchemy", "psycopg", "sqlite3", 'File "')
 BODY_LIMIT = 1024 * 1024
