@@ -31,6 +31,7 @@ from store.schema import commands, projections
 log = logging.getLogger(__name__)
 
 CHECK_EVERY = 1.0
+STOP_WITHIN = 2.0
 READ_CHUNK = 500
 
 ALL_PROJECTIONS = "*"  # waits for every projection's checkpoint
@@ -56,6 +57,7 @@ class Watcher:
         self._unread: set[str] = set()
         self._reading: asyncio.Task[None] | None = None
         self._refreshing: asyncio.Task[None] | None = None
+        self._stopping = False
 
     async def start(self) -> None:
         self._tasks = [asyncio.create_task(self._check_periodically())]
@@ -63,12 +65,13 @@ class Watcher:
             self._tasks.append(asyncio.create_task(self._listen(self._redis_url)))
 
     async def stop(self) -> None:
+        """Stop listening and checking. redis-py can swallow a cancellation in the middle of a
+        (re)connection, so the listener also polls a flag, and the wait for it is bounded."""
+        self._stopping = True
         await self.feed.stop()
         for task in self._tasks:
             task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await asyncio.wait(self._tasks, timeout=STOP_WITHIN)
 
     async def handled(self, command_id: str, timeout: float) -> Handled | None:
         """The command's outcome once it is terminal; None if it is not within `timeout`."""
@@ -173,20 +176,22 @@ class Watcher:
                 log.warning("could not check on waiting requests", exc_info=True)
 
     async def _listen(self, url: str) -> None:
-        while True:
+        while not self._stopping:
             client = aioredis.Redis.from_url(url, socket_connect_timeout=2)
             try:
                 async with client.pubsub() as pubsub:
                     await pubsub.subscribe(notify.HANDLED, notify.PROJECTED)
                     await self._check()
-                    async for message in pubsub.listen():
-                        if message["type"] == "message":
+                    while not self._stopping:
+                        message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
+                        if message is not None and message["type"] == "message":
                             self._dispatch(message["channel"], message["data"])
             except (redis.exceptions.RedisError, OSError):
                 log.warning("notifications interrupted; listening again in 1 s")
                 await asyncio.sleep(1)
             finally:
-                await client.aclose()
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(client.aclose(), STOP_WITHIN)
 
     def _dispatch(self, channel: bytes, data: bytes) -> None:
         try:
