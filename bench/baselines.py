@@ -75,9 +75,10 @@ def tartiflette_in_process(n: int) -> dict[str, float]:
     from tartiflette import Resolver, Scalar, create_engine
 
     from api.engine import SDL
-    from api.scalars import JSONScalar
+    from api.scalars import DateTimeScalar, JSONScalar
 
     Scalar("JSON", schema_name="bench")(JSONScalar)
+    Scalar("DateTime", schema_name="bench")(DateTimeScalar)
     product = {
         "id": "00000000-0000-0000-0000-000000000001",
         "sku": "B-1",
