@@ -36,7 +36,8 @@ class Stack:
 
     def __post_init__(self) -> None:
         """On SQLite the embedded broker `eventshop up` runs, started here; else BROKER_URL's Redis."""
-        self.folder.mkdir(parents=True, exist_ok=True)
+        # Beat keeps its schedule in the data folder, and dies at start when the folder is missing.
+        (self.folder / "data").mkdir(parents=True, exist_ok=True)
         os.environ["EVENTSHOP_DATA_DIR"] = str(self.folder / "data")
         if self.sqlite:
             os.environ.pop("BROKER_URL", None)
