@@ -91,6 +91,18 @@ def rows(r: dict[str, Any]) -> list[Row]:
             ">= 0.5",
         ),
         ("rebuild peak memory", a["rebuild_peak_rss_mib"], "MiB", "", None, ""),
+        *(
+            (
+                f"write ceiling: 4 appenders, {size} events/transaction",
+                a[key],
+                "events/s",
+                "batched INSERT rows/s",
+                b["batched_insert_rows_per_s"],
+                "",
+            )
+            for size in (10, 100)
+            if (key := f"ceiling_4w_batch{size}_events_per_s") in a
+        ),
     ]
     for size in (10, 1000, 10000):
         goal = "<= 3.0" if size == 10000 else ""
