@@ -46,6 +46,14 @@ class Order:
         return f"{self.field}:{'DESC' if self.descending else 'ASC'}"
 
 
+def bounded(first: int | None, default: int, most: int) -> int:
+    """A page size: `default` when not given, else between 0 and `most` or a BAD_USER_INPUT error."""
+    first = default if first is None else first
+    if not 0 <= first <= most:
+        raise UserInputError(f"first must be between 0 and {most}")
+    return first
+
+
 def filters(table: Table, given: dict[str, Any] | None) -> list[ColumnElement[bool]]:
     """The SQL conditions of a `ProductFilter`."""
     given = given or {}
@@ -100,9 +108,7 @@ def page(
     conditions: list[ColumnElement[bool]] | None = None,
 ) -> dict[str, Any]:
     """A page of rows of `table` (the live products or their versions at an instant)."""
-    first = PAGE_DEFAULT if first is None else first
-    if not 0 <= first <= PAGE_MAX:
-        raise UserInputError(f"first must be between 0 and {PAGE_MAX}")
+    first = bounded(first, PAGE_DEFAULT, PAGE_MAX)
     order = Order.of(order_by)
     where = [*(conditions or []), *filters(table, given)]
     query = page_query(table, where, order, after)

@@ -15,7 +15,6 @@ from store import db, eventstore, product_rows, registry
 from store.schema import commands, events, product_versions, products, projections
 
 EVENTS_DEFAULT, EVENTS_MAX = 100, 1000
-POSITION_LIMIT = 2**63
 PRODUCTS = "products"  # the projection these reads are served from
 
 
@@ -43,16 +42,9 @@ def _product(row: Mapping[Any, Any]) -> dict[str, Any]:
 
 def decode_token(token: str, field: str = "consistentWith") -> int:
     """The global position a consistency token or event cursor names (a position in decimal)."""
-    if token.isdigit() and len(token) < 20 and int(token) < POSITION_LIMIT:
+    if token.isdigit() and len(token) < 20 and int(token) < catalog.POSITION_LIMIT:
         return int(token)
     raise UserInputError(f"{field} is not a token this API gave out")
-
-
-def _bounded(first: int | None, default: int, most: int) -> int:
-    first = default if first is None else first
-    if not 0 <= first <= most:
-        raise UserInputError(f"first must be between 0 and {most}")
-    return first
 
 
 def product(
@@ -63,7 +55,7 @@ def product(
     key = as_uuid(product_id)
     if as_of is not None and version is not None:
         raise UserInputError("give asOf or version, not both")
-    if version is not None and not 0 < version < POSITION_LIMIT:
+    if version is not None and not 0 < version < catalog.POSITION_LIMIT:
         raise UserInputError("version must be a positive number")
     if key is None:
         return None
@@ -132,7 +124,7 @@ def command(url: str, command_id: str) -> dict[str, Any] | None:
 def history(url: str, stream_id: str, first: int | None, after: int | None) -> list[dict[str, Any]]:
     """The stream's events after version `after`, oldest first (all of them unless `first`)."""
     key = as_uuid(stream_id)
-    limit = None if first is None else _bounded(first, EVENTS_DEFAULT, EVENTS_MAX)
+    limit = None if first is None else catalog.bounded(first, EVENTS_DEFAULT, EVENTS_MAX)
     if key is None or limit == 0:
         return []
     query = select(events).where(events.c.stream_id == key, events.c.version > (after or 0))
@@ -146,7 +138,7 @@ def event_page(
 ) -> dict[str, Any]:
     """Events in commit order after the position `after`: gap-free, since positions are assigned
     in commit order (see `store.eventstore`)."""
-    first = _bounded(first, EVENTS_DEFAULT, EVENTS_MAX)
+    first = catalog.bounded(first, EVENTS_DEFAULT, EVENTS_MAX)
     start = decode_token(after, "after") if after else 0
     rows = event_rows(url, start, None, types, stream_id, first + 1)
     edges = [{"cursor": str(row.position), "node": event(row)} for row in rows[:first]]
