@@ -16,9 +16,11 @@ from aiohttp import web
 
 from api import engine as engines
 from api import ws
+from api.auth import Authenticator, describe
 from api.commands import Submitter
 from api.doorbell import Doorbell
-from api.http import ENGINE, SETTINGS, SUBMITTER, WATCHER, graphql
+from api.gate import Gate
+from api.http import ENGINE, GATE, SETTINGS, SUBMITTER, WATCHER, graphql
 from api.watch import Watcher
 from store import db
 from store.settings import Settings
@@ -44,10 +46,12 @@ async def _start(app: web.Application) -> None:
     app[WATCHER] = Watcher(config.database_url, config.broker_url)
     await app[WATCHER].start()
     app[SUBMITTER] = Submitter(config, Doorbell(config), app[WATCHER])
+    app[GATE] = Gate(config)
 
 
 async def _stop(app: web.Application) -> None:
     await app[WATCHER].stop()
+    await app[GATE].close()
 
 
 def create_app(config: Settings) -> web.Application:
@@ -70,6 +74,8 @@ def run(config: Settings, host: str, port: int, workers: int = 1) -> None:
     dies the others are stopped and `run` exits 1, for a supervisor to start them all again.
     """
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    Authenticator(config)  # a key file that cannot be read stops the API here, before it serves
+    (log.info if config.auth.required else log.warning)(describe(config))
     listener = socket.create_server((host, port), backlog=1024)
     if workers <= 1:
         _serve(config, listener)

@@ -8,11 +8,13 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+from api.auth import authorize
 from api.doorbell import Doorbell
 from api.errors import UserInputError
 from api.group_commit import GroupRecorder
 from api.watch import ALL_PROJECTIONS, Watcher
 from store import mailbox, registry
+from store.actor import Actor
 from store.codec import to_json
 from store.settings import Settings
 
@@ -55,12 +57,17 @@ class Submitter:
         self._recorder = GroupRecorder(settings.database_url, doorbell)
         self._watcher = watcher
         self._wait_timeout = settings.wait_timeout
+        self._auth_required = settings.auth.required
 
-    async def submit(self, command: Any, command_id: str, wait: str = ACCEPTED) -> dict[str, Any]:
-        """Record `command` once under `command_id`; returns the receipt once it is durable and,
-        within the wait timeout, at the stage `wait` asks for."""
+    async def submit(
+        self, command: Any, command_id: str, actor: Actor, wait: str = ACCEPTED
+    ) -> dict[str, Any]:
+        """Record `command` once under `command_id`, submitted by `actor`; returns the receipt once
+        it is durable and, within the wait timeout, at the stage `wait` asks for."""
         command_type = type(command).__name__
         decider = registry.COMMANDS[command_type][1]
+        if self._auth_required:
+            authorize(actor, decider.stream_type)
         if problems := decider.problems(command):
             raise UserInputError("; ".join(problems))
         aggregate_id = command.product_id
@@ -73,6 +80,7 @@ class Submitter:
                 partition=mailbox.partition_of(aggregate_id, self._partitions),
                 payload={key: value for key, value in to_json(command).items() if key != "at"},
                 submitted_at=command.at,
+                actor=actor,
             )
         )
         answer = {

@@ -26,13 +26,42 @@ async def engine() -> Engine:
     return _engine
 
 
+def operation(document: Any, name: str | None) -> Any:
+    """The operation definition `name` selects, or None."""
+    operations = [d for d in document.definitions if hasattr(d, "operation_type")]
+    for found in operations:
+        if (name is None and len(operations) == 1) or (found.name and found.name.value == name):
+            return found
+    return None
+
+
 def operation_type(document: Any, name: str | None) -> str | None:
     """ "query", "mutation" or "subscription": the type of the operation `name` selects."""
-    operations = [d for d in document.definitions if hasattr(d, "operation_type")]
-    for operation in operations:
-        if (name is None and len(operations) == 1) or (operation.name and operation.name.value == name):
-            return str(operation.operation_type)
-    return None
+    found = operation(document, name)
+    return None if found is None else str(found.operation_type)
+
+
+def root_fields(document: Any, name: str | None) -> int:
+    """How many fields the selected operation's root selects (fragments on the root included)."""
+    found = operation(document, name)
+    definitions = document.definitions
+    fragments = {d.name.value: d for d in definitions if type(d).__name__ == "FragmentDefinitionNode"}
+
+    def count(selections: Any, seen: frozenset[str]) -> int:
+        total = 0
+        for selection in selections:
+            kind = type(selection).__name__
+            if kind == "FieldNode":
+                total += 1
+            elif kind == "InlineFragmentNode":
+                total += count(selection.selection_set.selections, seen)
+            elif kind == "FragmentSpreadNode" and selection.name.value in fragments:
+                name = selection.name.value
+                if name not in seen:
+                    total += count(fragments[name].selection_set.selections, seen | {name})
+        return total
+
+    return 0 if found is None else count(found.selection_set.selections, frozenset())
 
 
 def parse(engine: Engine, query: str) -> tuple[Any, list[Any] | None]:

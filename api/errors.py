@@ -33,6 +33,10 @@ class StaleReadError(ClientError):
     code = "STALE_READ"
 
 
+class ForbiddenError(ClientError):
+    code = "FORBIDDEN"
+
+
 async def error_coercer(exception: Exception, error: dict[str, Any]) -> dict[str, Any]:
     """Show client errors and GraphQL request errors; replace anything else by a generic message."""
     original = getattr(exception, "original_error", None)

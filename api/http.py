@@ -13,7 +13,9 @@ from tartiflette import Engine
 from api import engine as engines
 from api import source, ws
 from api.commands import Submitter
+from api.gate import Gate, Refused
 from api.watch import Watcher
+from store.actor import ANONYMOUS, Actor
 from store.settings import Settings
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
@@ -22,6 +24,7 @@ ENGINE = web.AppKey("engine", Engine)
 SUBMITTER = web.AppKey("submitter", Submitter)
 SETTINGS = web.AppKey("settings", Settings)
 WATCHER = web.AppKey("watcher", Watcher)
+GATE = web.AppKey("gate", Gate)
 
 
 class RequestError(Exception):
@@ -89,9 +92,10 @@ def _check(params: dict[str, Any]) -> tuple[str, str | None, dict[str, Any] | No
         raise RequestError(400, str(error)) from None
 
 
-def context(app: web.Application) -> dict[str, Any]:
-    """What resolvers get: the process's submitter, watcher and settings."""
+def context(app: web.Application, actor: Actor) -> dict[str, Any]:
+    """What resolvers get: who is asking, and the process's submitter, watcher and settings."""
     return {
+        "actor": actor,
         "commands": app[SUBMITTER],
         "database": app[SETTINGS].database_url,
         "watcher": app[WATCHER],
@@ -99,17 +103,27 @@ def context(app: web.Application) -> dict[str, Any]:
     }
 
 
+def _refusal(error: RequestError | Refused, media: str) -> web.Response:
+    found: dict[str, Any] = {"message": str(error)}
+    if isinstance(error, Refused):
+        found["extensions"] = {"code": error.code}
+    body = {"errors": [found]}
+    return web.json_response(body, status=error.status, headers=error.headers, content_type=media)
+
+
 async def graphql(request: web.Request) -> web.StreamResponse:
     if request.method == "GET" and request.headers.get("Upgrade", "").lower() == "websocket":
-        return await ws.serve(request, request.app[ENGINE], context(request.app))
+        app = request.app
+        return await ws.serve(request, app[ENGINE], app[GATE], context(app, ANONYMOUS))
     media = _media_type(request.headers.get("Accept", ""))
+    gate = request.app[GATE]
     try:
         if media is None:
             raise RequestError(406, f"Accept must allow {GRAPHQL_RESPONSE} or {JSON}")
+        actor = await gate.actor(request.headers.get("Authorization"))
         query, name, variables = _check(await _params(request))
-    except RequestError as error:
-        body = {"errors": [{"message": str(error)}]}
-        return web.json_response(body, status=error.status, headers=error.headers, content_type=media or JSON)
+    except (RequestError, Refused) as error:
+        return _refusal(error, media or JSON)
     engine = request.app[ENGINE]
     document, errors = engines.parse(engine, query)
     operation = None if errors else engines.operation_type(document, name)
@@ -119,8 +133,13 @@ async def graphql(request: web.Request) -> web.StreamResponse:
     if operation == "subscription":
         message = f"subscriptions are served over WebSocket ({ws.PROTOCOL}) on this path"
         return web.json_response({"errors": [{"message": message}]}, status=400, content_type=media)
+    try:
+        mutations = engines.root_fields(document, name) if operation == "mutation" else 0
+        actor = await gate.admit(actor, operation, mutations, request.remote or "")
+    except Refused as error:
+        return _refusal(error, media)
     result = await engine.execute(
-        query, operation_name=name, context=context(request.app), variables=variables
+        query, operation_name=name, context=context(request.app, actor), variables=variables
     )
     request_error = bool(errors) or (
         result.get("data") is None and all(e.get("path") is None for e in result.get("errors") or [])

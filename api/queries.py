@@ -12,6 +12,7 @@ from sqlalchemy import Row, func, or_, select
 from api import catalog
 from api.errors import UserInputError
 from store import db, eventstore, product_rows, registry
+from store.actor import Actor
 from store.schema import commands, events, product_versions, products, projections
 
 EVENTS_DEFAULT, EVENTS_MAX = 100, 1000
@@ -117,6 +118,7 @@ def command(url: str, command_id: str) -> dict[str, Any] | None:
         "submittedAt": row.submitted_at,
         "completedAt": row.completed_at,
         "token": None if row.position is None else str(row.position),
+        "actor": row.actor,
         "visible": handled and (row.position is None or (passed or 0) >= row.position),
     }
 
@@ -178,6 +180,6 @@ def event(row: Any) -> dict[str, Any]:
             "commandId": metadata.get("command_id"),
             "correlationId": metadata.get("correlation_id"),
             "causationId": metadata.get("causation_id"),
-            "actor": metadata.get("actor"),
+            "actor": Actor.from_metadata(metadata.get("actor")).metadata(),
         },
     }

@@ -21,6 +21,8 @@ from tartiflette import Engine
 from api import engine as engines
 from api import source
 from api.errors import ClientError
+from api.gate import Gate, Refused
+from store.actor import Actor
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +35,7 @@ MAX_OPERATIONS = 100  # running at once on one connection
 
 BAD_REQUEST = 4400
 UNAUTHORIZED = 4401
+FORBIDDEN = 4403
 SUBPROTOCOL_NOT_ACCEPTABLE = 4406
 INIT_TIMEOUT_CODE = 4408
 SUBSCRIBER_EXISTS = 4409
@@ -50,12 +53,24 @@ async def close_all(app: web.Application) -> None:
         await socket.close(code=GOING_AWAY, message=b"server shutting down")
 
 
+def _credential(payload: dict[str, Any]) -> str | None:
+    """The credential a `connection_init` payload carries, as an Authorization header value: under
+    `Authorization` / `authorization` (e.g. "Bearer …"), or bare under `token`."""
+    for key in ("Authorization", "authorization"):
+        if isinstance(payload.get(key), str):
+            return str(payload[key])
+    token = payload.get("token")
+    return f"Bearer {token}" if isinstance(token, str) else None
+
+
 def requested_protocols(request: web.Request) -> list[str]:
     header = request.headers.get("Sec-WebSocket-Protocol", "")
     return [p.strip() for p in header.split(",") if p.strip()]
 
 
-async def serve(request: web.Request, engine: Engine, context: dict[str, Any]) -> web.WebSocketResponse:
+async def serve(
+    request: web.Request, engine: Engine, gate: Gate, context: dict[str, Any]
+) -> web.WebSocketResponse:
     socket = web.WebSocketResponse(protocols=(PROTOCOL,), max_msg_size=MAX_MESSAGE)
     await socket.prepare(request)
     raw = request.transport.get_extra_info("socket") if request.transport is not None else None
@@ -66,7 +81,7 @@ async def serve(request: web.Request, engine: Engine, context: dict[str, Any]) -
         return socket
     request.app[OPEN].add(socket)
     try:
-        await Connection(request, socket, engine, context).run()
+        await Connection(request, socket, engine, gate, context).run()
     finally:
         request.app[OPEN].discard(socket)
     return socket
@@ -74,9 +89,18 @@ async def serve(request: web.Request, engine: Engine, context: dict[str, Any]) -
 
 class Connection:
     def __init__(
-        self, request: web.Request, socket: web.WebSocketResponse, engine: Engine, context: dict[str, Any]
+        self,
+        request: web.Request,
+        socket: web.WebSocketResponse,
+        engine: Engine,
+        gate: Gate,
+        context: dict[str, Any],
     ) -> None:
         self._transport = request.transport
+        self._gate = gate
+        self._authorization = request.headers.get("Authorization")
+        self._address = request.remote or ""
+        self._actor: Actor | None = None
         self._socket = socket
         self._background: set[asyncio.Task[None]] = set()
         self._engine = engine
@@ -125,8 +149,14 @@ class Connection:
             await self._close(TOO_MANY_INITS, "Too many initialisation requests")
             return
         self._initialised = True
-        if message.get("payload") is not None and not isinstance(message["payload"], dict):
+        payload = message.get("payload")
+        if payload is not None and not isinstance(payload, dict):
             await self._close(BAD_REQUEST, "Invalid message received: payload must be an object")
+            return
+        try:
+            self._actor = await self._gate.actor(_credential(payload or {}) or self._authorization)
+        except Refused as refused:
+            await self._close(FORBIDDEN, f"Forbidden: {refused}")
             return
         self._acknowledged = True
         await self._send({"type": "connection_ack"})
@@ -167,18 +197,23 @@ class Connection:
                 await self._send({"id": operation_id, "type": "error", "payload": errors})
                 return
             document, _ = engines.parse(self._engine, source.prepare(query))
-            if engines.operation_type(document, name) == "subscription":
+            kind = engines.operation_type(document, name)
+            mutations = engines.root_fields(document, name) if kind == "mutation" else 0
+            context = await self._admit(kind, mutations)
+            if context is None:
+                return
+            if kind == "subscription":
                 async for result in self._engine.subscribe(
-                    query, operation_name=name, context=self._context, variables=variables
+                    query, operation_name=name, context=context, variables=variables
                 ):
                     await self._send({"id": operation_id, "type": "next", "payload": result})
             else:
                 result = await self._engine.execute(
-                    query, operation_name=name, context=self._context, variables=variables
+                    query, operation_name=name, context=context, variables=variables
                 )
                 await self._send({"id": operation_id, "type": "next", "payload": result})
             await self._send({"id": operation_id, "type": "complete"})
-        except ClientError as error:
+        except (ClientError, Refused) as error:
             payload = [{"message": str(error), "extensions": {"code": error.code}}]
             await self._send({"id": operation_id, "type": "error", "payload": payload})
         except asyncio.CancelledError:
@@ -189,6 +224,18 @@ class Connection:
             await self._send({"id": operation_id, "type": "error", "payload": payload})
         finally:
             self._operations.pop(operation_id, None)
+
+    async def _admit(self, kind: str | None, mutations: int) -> dict[str, Any] | None:
+        """The context the operation runs in, or None once an unauthenticated connection was closed
+        for asking what needs a credential. Any other refusal is raised for this operation alone."""
+        try:
+            actor = await self._gate.admit(self._actor, kind, mutations, self._address)
+        except Refused as refused:
+            if refused.status != 401:
+                raise
+            self._in_background(self._close(UNAUTHORIZED, f"Unauthorized: {refused}"))
+            return None
+        return {**self._context, "actor": actor}
 
     async def _errors(self, query: str, name: str | None, variables: dict[str, Any] | None) -> Any:
         """The request's parse or validation errors, formatted as over HTTP; None when it is valid."""

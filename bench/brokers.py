@@ -27,6 +27,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import create_engine, func, select
 
+from bench import credentials
 from bench.stack import wait_until_up
 from store.schema import commands
 
@@ -74,7 +75,7 @@ async def _create(url: str, total: int, clients: int) -> list[str]:
             if body.get("data"):
                 ids.append(body["data"]["createProduct"]["commandId"])
 
-    async with aiohttp.ClientSession() as session:
+    async with aiohttp.ClientSession(headers=credentials.headers()) as session:
         await asyncio.gather(*(client(session) for _ in range(clients)))
     return ids
 
@@ -84,7 +85,12 @@ def run(candidate: str, folder: Path, total: int, clients: int, timeout: float) 
     data_dir.mkdir(parents=True)
     log = folder / f"{candidate}.log"
     env = {
-        k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "BROKER_URL", "EVENTSHOP_DATA_DIR")
+        **{
+            k: v
+            for k, v in os.environ.items()
+            if k not in ("DATABASE_URL", "BROKER_URL", "EVENTSHOP_DATA_DIR")
+        },
+        **credentials.environment(),
     }
     port = _free_port()
     with ExitStack() as stack:

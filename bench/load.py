@@ -16,6 +16,7 @@ from typing import Any
 import aiohttp
 from sqlalchemy import select
 
+from bench import credentials
 from store import db
 from store.schema import commands, events, projections
 
@@ -77,7 +78,7 @@ async def _send(session: aiohttp.ClientSession, url: str, request: Request) -> S
 async def open_loop(url: str, make: Callable[[], Request], rate: float, duration: float) -> list[Sample]:
     """Send `rate` requests a second for `duration` seconds, whatever the answers take."""
     connector = aiohttp.TCPConnector(limit=512)
-    async with aiohttp.ClientSession(connector=connector) as session:
+    async with aiohttp.ClientSession(connector=connector, headers=credentials.headers()) as session:
         start, tasks = time.monotonic(), []
         for n in range(int(rate * duration)):
             delay = start + n / rate - time.monotonic()
@@ -91,7 +92,9 @@ async def closed_loop(url: str, make: Callable[[], Request], clients: int, durat
     """`clients` clients, each sending its next request as soon as the last is answered."""
     samples: list[Sample] = []
     deadline = time.monotonic() + duration
-    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=clients)) as session:
+    async with aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(limit=clients), headers=credentials.headers()
+    ) as session:
 
         async def client() -> None:
             while time.monotonic() < deadline:

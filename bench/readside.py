@@ -25,6 +25,7 @@ from rich.table import Table
 from sqlalchemy import text
 
 from api import catalog
+from bench import credentials
 from bench.measure import percentile
 from bench.report import environment
 from bench.stack import Stack
@@ -83,7 +84,7 @@ def _commit(database: str, appends: list[eventstore.StreamAppend], at: datetime)
 async def _timed(url: str, query: str, variables: list[dict[str, Any]]) -> list[float]:
     """Seconds each request took, one at a time; every answer must be free of errors."""
     found = []
-    async with aiohttp.ClientSession() as session:
+    async with aiohttp.ClientSession(headers=credentials.headers()) as session:
         for values in variables:
             start = time.perf_counter()
             async with session.post(url, json={"query": query, "variables": values}) as response:

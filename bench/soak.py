@@ -26,6 +26,7 @@ import psutil
 import typer
 from sqlalchemy import create_engine, func, select
 
+from bench import credentials
 from bench.load import Mix
 from bench.stack import wait_until_up
 from eventshop import topology
@@ -78,7 +79,7 @@ async def _load(
     url: str, minutes: float, rate: float, load: float, idle: float, tally: dict[str, Any]
 ) -> None:
     rng = random.Random(7)
-    async with aiohttp.ClientSession() as session:
+    async with aiohttp.ClientSession(headers=credentials.headers()) as session:
         seed = [
             await _send(
                 session,
@@ -167,7 +168,12 @@ def main(
     out.mkdir(parents=True, exist_ok=True)
     data_dir, log, port = out / f"data-{uuid.uuid4().hex[:6]}", out / "up.log", 18_555
     env = {
-        k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "BROKER_URL", "EVENTSHOP_DATA_DIR")
+        **{
+            k: v
+            for k, v in os.environ.items()
+            if k not in ("DATABASE_URL", "BROKER_URL", "EVENTSHOP_DATA_DIR")
+        },
+        **credentials.environment(),
     }
     command = [sys.executable, "-m", "eventshop", "up", "--port", str(port), "--data-dir", str(data_dir)]
     with log.open("wb") as output:

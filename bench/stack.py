@@ -17,6 +17,7 @@ import redis
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from bench import credentials
 from eventshop import topology
 from store import broker, db, migrate, settings
 
@@ -39,6 +40,7 @@ class Stack:
         # Beat keeps its schedule in the data folder, and dies at start when the folder is missing.
         (self.folder / "data").mkdir(parents=True, exist_ok=True)
         os.environ["EVENTSHOP_DATA_DIR"] = str(self.folder / "data")
+        os.environ.update(credentials.environment())
         if self.sqlite:
             os.environ.pop("BROKER_URL", None)
             embedded = settings.load()

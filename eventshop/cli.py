@@ -107,11 +107,131 @@ def up(
     env = {**os.environ, "DATABASE_URL": config.database_url, "BROKER_URL": config.broker_url}
     ready = {"broker": lambda: _broker_answers(config.broker_url)}
     console.print(f"[bold green]eventshop is starting:[/bold green] http://{host}:{port}/graphql")
+    _print_access(config)
     console.print(f"data folder {config.data_dir}", soft_wrap=True)
     console.print(f"database {config.database_url}", soft_wrap=True)
     console.print(f"broker {config.broker_url}", soft_wrap=True)
     console.print("Ctrl-C stops everything")
     sys.exit(Supervisor(programs, env, ready).run())
+
+
+def _print_access(config: settings.Settings) -> None:
+    """How to get in: a ready admin token when eventshop can sign one, or why not."""
+    from api import auth, tokens
+
+    if not config.auth.required:
+        console.print(f"[bold yellow]warning:[/bold yellow] {auth.describe(config)}")
+        return
+    secret = tokens.signing_secret(config, create=True)
+    if secret is None:
+        console.print(
+            "tokens: signed by your identity provider (EVENTSHOP_JWT_PUBLIC_KEY / EVENTSHOP_JWKS_FILE)"
+        )
+        return
+    token = tokens.mint(config, secret, "developer", (auth.ADMIN,))
+    console.print("admin token (12 h), to send as Authorization: Bearer <token>:", soft_wrap=True)
+    console.print(token, soft_wrap=True, highlight=False)
+
+
+Roles = Annotated[list[str], typer.Option("--role", help="A role: admin or catalog:write (repeatable).")]
+
+
+def _known_roles(roles: list[str]) -> tuple[str, ...]:
+    from api.auth import ROLES
+
+    unknown = sorted(set(roles) - set(ROLES))
+    if unknown or not roles:
+        typer.echo(
+            f"eventshop: roles must be among {', '.join(ROLES)} (got {', '.join(unknown) or 'none'})",
+            err=True,
+        )
+        raise typer.Exit(2)
+    return tuple(dict.fromkeys(roles))
+
+
+@app.command()
+def token(
+    sub: Annotated[str, typer.Option(help="Who the token is for (its subject).")],
+    role: Roles,
+    ttl: Annotated[int, typer.Option(min=1, help="Seconds the token is valid.")] = 12 * 3600,
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+) -> None:
+    """Mint a JWT signed with EVENTSHOP_JWT_SECRET or the data folder's development secret; it is
+    printed alone, for `TOKEN=$(eventshop token --sub me --role admin)`."""
+    from datetime import timedelta
+
+    from api import tokens
+
+    config = _use(data_dir)
+    roles = _known_roles(role)
+    secret = tokens.signing_secret(config, create=True)
+    if secret is None:
+        typer.echo(
+            "eventshop token: tokens are signed by your identity provider (public keys configured)", err=True
+        )
+        raise typer.Exit(2)
+    print(tokens.mint(config, secret, sub, roles, timedelta(seconds=ttl)))
+
+
+apikey_app = typer.Typer(help="API keys for services: create, list, revoke.", no_args_is_help=True)
+app.add_typer(apikey_app, name="apikey")
+
+
+@apikey_app.command("create")
+def apikey_create(
+    name: Annotated[str, typer.Option(help="The key's name: who uses it (shown as the actor).")],
+    role: Roles,
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+) -> None:
+    """Create an API key; it is printed once, alone on the last line, and only its hash is kept."""
+    import re
+    from datetime import UTC, datetime
+
+    from store import api_keys, db
+
+    config = _existing(data_dir)
+    roles = _known_roles(role)
+    if not re.fullmatch(api_keys.NAME_PATTERN, name):
+        typer.echo("eventshop apikey: a name is 1-64 letters, digits and _ . : @ -", err=True)
+        raise typer.Exit(2)
+    try:
+        with db.writing(config.database_url) as connection:
+            key = api_keys.create(connection, name, roles, datetime.now(UTC))
+    except api_keys.ApiKeyError as error:
+        typer.echo(f"eventshop apikey: {error}", err=True)
+        raise typer.Exit(1) from None
+    console.print(f"API key {name} ({', '.join(roles)}); keep it now, it is not shown again:")
+    print(key)
+
+
+@apikey_app.command("list")
+def apikey_list(data_dir: DataDir = DEFAULT_DATA_DIR) -> None:
+    """Every API key: name, roles, when created and revoked (never the key)."""
+    from store import api_keys, db
+
+    with db.reading(_existing(data_dir).database_url) as connection:
+        keys = api_keys.listed(connection)
+    table = Table("name", "roles", "created", "revoked", title="API keys")
+    for key in keys:
+        revoked = f"[red]{key.revoked_at:%Y-%m-%d %H:%M:%S}[/red]" if key.revoked_at else ""
+        table.add_row(key.name, ", ".join(key.roles), f"{key.created_at:%Y-%m-%d %H:%M:%S}", revoked)
+    console.print(table)
+
+
+@apikey_app.command("revoke")
+def apikey_revoke(name: str, data_dir: DataDir = DEFAULT_DATA_DIR) -> None:
+    """Revoke an API key: every API process refuses it within a second."""
+    from datetime import UTC, datetime
+
+    from store import api_keys, db
+
+    try:
+        with db.writing(_existing(data_dir).database_url) as connection:
+            api_keys.revoke(connection, name, datetime.now(UTC))
+    except api_keys.ApiKeyError as error:
+        typer.echo(f"eventshop apikey: {error}", err=True)
+        raise typer.Exit(1) from None
+    console.print(f"API key {name} revoked")
 
 
 @app.command()

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, bindparam, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from store.actor import ANONYMOUS, Actor
 from store.schema import commands
 
 PENDING, SUCCEEDED, REJECTED, FAILED = "PENDING", "SUCCEEDED", "REJECTED", "FAILED"
@@ -37,7 +38,7 @@ class NewCommand:
     partition: int
     payload: dict[str, Any]
     submitted_at: datetime
-    actor: str = "anonymous"
+    actor: Actor = ANONYMOUS
     correlation_id: str | None = None
 
     def same_as(self, row: Any) -> bool:
@@ -124,7 +125,9 @@ def _row(command: NewCommand) -> dict[str, Any]:
         "payload": command.payload,
         "status": PENDING,
         "attempts": 0,
-        "actor": command.actor,
+        "actor": command.actor.subject,
+        "actor_credential": command.actor.credential,
+        "actor_roles": list(command.actor.roles),
         "correlation_id": command.correlation_id or command.id,
         "submitted_at": command.submitted_at,
     }

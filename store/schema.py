@@ -81,7 +81,9 @@ commands = Table(
     Column("status", String(16), nullable=False),
     Column("error", Text, nullable=True),
     Column("attempts", Integer, nullable=False, default=0),
-    Column("actor", String(128), nullable=False),
+    Column("actor", String(128), nullable=False),  # the subject
+    Column("actor_credential", String(16), nullable=False, server_default="none"),
+    Column("actor_roles", Document, nullable=False, server_default="[]"),
     Column("correlation_id", String(64), nullable=False),
     Column("submitted_at", UTCDateTime, nullable=False),
     Column("completed_at", UTCDateTime, nullable=True),
@@ -89,6 +91,17 @@ commands = Table(
     Index("ix_commands_mailbox", "aggregate_id", "status", "seq"),
     Index("ix_commands_partition", "partition", "status", "seq"),
     Index("ix_commands_status", "status", "submitted_at"),
+)
+
+# API keys for services: only a hash of each key is kept.
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("key_hash", String(64), nullable=False, unique=True),
+    Column("roles", Document, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime, nullable=True),
 )
 
 projections = Table(

@@ -7,6 +7,52 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+MAX_LEEWAY = 60.0  # seconds: the most clock skew a token's exp/nbf may be granted
+
+
+class SettingsError(ValueError):
+    """A variable holds a value eventshop cannot use; the message names it."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one request may ask for; each is checked before anything runs."""
+
+    max_body: int  # bytes of an HTTP body (413 past it)
+    max_depth: int  # nesting of selections, introspection included
+    max_aliases: int
+    max_root_fields: int  # fields of the operation's root, repeats of one field counted
+    max_tokens: int  # lexical tokens of the document
+    max_directives: int
+    max_variables: int  # bytes of the JSON variables
+    max_first: int  # the largest `first:` a page may ask for
+    max_mutations: int  # mutation fields in one request
+    max_fields: int  # fields (and fragments) an operation selects, fragments expanded
+    max_response: int  # bytes of a response's JSON
+    header_timeout: float  # seconds a client may take to send its headers
+    body_timeout: float  # seconds a client may take to send its body
+
+
+@dataclass(frozen=True)
+class Auth:
+    """Who may do what: see the README's Security section."""
+
+    required: bool  # EVENTSHOP_AUTH=required (default) or off
+    authenticated_reads: bool  # EVENTSHOP_READS=authenticated
+    production: bool  # EVENTSHOP_ENV=production: no introspection, no GraphiQL
+    jwt_secret: str | None
+    jwt_public_key: Path | None
+    jwks_file: Path | None
+    issuer: str
+    audience: str
+    leeway: float
+    rate_limit: float  # mutations per second per credential (0: off); bursts of twice that
+    cors_origins: tuple[str, ...]
+
+    @property
+    def keys_configured(self) -> bool:
+        return bool(self.jwt_secret or self.jwt_public_key or self.jwks_file)
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -21,6 +67,8 @@ class Settings:
     redeliver_after: float
     broker_timeout: float
     wait_timeout: float
+    auth: Auth
+    limits: Limits
 
 
 def load(environ: Mapping[str, str] | None = None) -> Settings:
@@ -41,4 +89,57 @@ def load(environ: Mapping[str, str] | None = None) -> Settings:
         redeliver_after=float(env.get("EVENTSHOP_REDELIVER_AFTER") or 5),
         broker_timeout=float(env.get("EVENTSHOP_BROKER_TIMEOUT") or 3),
         wait_timeout=float(env.get("EVENTSHOP_WAIT_TIMEOUT") or 5),
+        auth=_auth(env),
+        limits=_limits(env),
     )
+
+
+def _auth(env: Mapping[str, str]) -> Auth:
+    mode = (env.get("EVENTSHOP_AUTH") or "required").lower()
+    if mode not in ("required", "off"):
+        raise SettingsError(f"EVENTSHOP_AUTH must be required or off, not {mode!r}")
+    reads = (env.get("EVENTSHOP_READS") or "anonymous").lower()
+    if reads not in ("anonymous", "authenticated"):
+        raise SettingsError(f"EVENTSHOP_READS must be anonymous or authenticated, not {reads!r}")
+    leeway = float(env.get("EVENTSHOP_JWT_LEEWAY") or 30)
+    if not 0 <= leeway <= MAX_LEEWAY:
+        raise SettingsError(f"EVENTSHOP_JWT_LEEWAY must be between 0 and {MAX_LEEWAY:g} seconds")
+    origins = tuple(o.strip() for o in (env.get("EVENTSHOP_CORS_ORIGINS") or "").split(",") if o.strip())
+    return Auth(
+        required=mode == "required",
+        authenticated_reads=reads == "authenticated",
+        production=(env.get("EVENTSHOP_ENV") or "").lower() == "production",
+        jwt_secret=env.get("EVENTSHOP_JWT_SECRET") or None,
+        jwt_public_key=_path(env.get("EVENTSHOP_JWT_PUBLIC_KEY")),
+        jwks_file=_path(env.get("EVENTSHOP_JWKS_FILE")),
+        issuer=env.get("EVENTSHOP_JWT_ISSUER") or "eventshop",
+        audience=env.get("EVENTSHOP_JWT_AUDIENCE") or "eventshop",
+        leeway=leeway,
+        rate_limit=float(env.get("EVENTSHOP_RATE_LIMIT") or 50),
+        cors_origins=origins,
+    )
+
+
+def _limits(env: Mapping[str, str]) -> Limits:
+    def number(name: str, default: int) -> int:
+        return int(env.get(name) or default)
+
+    return Limits(
+        max_body=number("EVENTSHOP_MAX_BODY", 1024 * 1024),
+        max_depth=number("EVENTSHOP_MAX_DEPTH", 15),
+        max_aliases=number("EVENTSHOP_MAX_ALIASES", 30),
+        max_root_fields=number("EVENTSHOP_MAX_ROOT_FIELDS", 20),
+        max_tokens=number("EVENTSHOP_MAX_TOKENS", 10_000),
+        max_directives=number("EVENTSHOP_MAX_DIRECTIVES", 50),
+        max_variables=number("EVENTSHOP_MAX_VARIABLES", 64 * 1024),
+        max_first=number("EVENTSHOP_MAX_FIRST", 1000),
+        max_mutations=number("EVENTSHOP_MAX_MUTATIONS", 10),
+        max_fields=number("EVENTSHOP_MAX_FIELDS", 500),
+        max_response=number("EVENTSHOP_MAX_RESPONSE", 4 * 1024 * 1024),
+        header_timeout=float(env.get("EVENTSHOP_HEADER_TIMEOUT") or 10),
+        body_timeout=float(env.get("EVENTSHOP_BODY_TIMEOUT") or 10),
+    )
+
+
+def _path(value: str | None) -> Path | None:
+    return Path(value).expanduser() if value else None

@@ -15,8 +15,14 @@ from sqlalchemy.engine import make_url
 
 from store import db, migrate
 from store.schema import metadata
+from tests import auth
 
 _skipped: list[str] = []
+
+# Every process a test starts verifies tokens signed with the tests' secret; the rate limit is off
+# but where a test turns it on (one credential sends hundreds of mutations a second here).
+os.environ["EVENTSHOP_JWT_SECRET"] = auth.SECRET
+os.environ["EVENTSHOP_RATE_LIMIT"] = "0"
 
 POSTGRES = os.environ.get("DATABASE_URL", "").startswith("postgres")
 

@@ -14,6 +14,7 @@ from sqlalchemy.exc import DBAPIError
 
 from domain.decider import Decider, Rejected
 from store import db, eventstore, mailbox, registry, snapshots
+from store.actor import Actor
 from store.codec import from_json
 from store.mailbox import FAILED, REJECTED, SUCCEEDED, Outcome
 from store.settings import Settings
@@ -151,7 +152,7 @@ def _metadata(row: Row[Any]) -> dict[str, Any]:
         "command_id": row.id,
         "correlation_id": row.correlation_id,
         "causation_id": row.id,
-        "actor": row.actor,
+        "actor": Actor(row.actor, row.actor_credential, tuple(row.actor_roles)).metadata(),
     }
 
 

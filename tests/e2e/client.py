@@ -15,19 +15,29 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any, TypeVar
 
+from tests import auth
+
 T = TypeVar("T")
 
 
 class Client:
-    def __init__(self, base: str, pid: int | None = None) -> None:
+    """Sends `credential` (a token or API key; by default an admin's token) with every request,
+    or none if `anonymous`."""
+
+    def __init__(
+        self, base: str, pid: int | None = None, credential: str | None = None, anonymous: bool = False
+    ) -> None:
         self.base = base
         self.pid = pid
         self.stopped_cleanly: bool | None = None
+        self.credential = None if anonymous else credential or auth.token()
 
     def request(
         self, method: str, path: str, body: bytes | None = None, headers: dict[str, str] | None = None
     ) -> tuple[int, dict[str, str], Any]:
-        request = urllib.request.Request(self.base + path, data=body, method=method, headers=headers or {})
+        sent = {"Authorization": f"Bearer {self.credential}"} if self.credential else {}
+        sent.update(headers or {})
+        request = urllib.request.Request(self.base + path, data=body, method=method, headers=sent)
         try:
             with urllib.request.urlopen(request, timeout=30) as response:
                 status, found, raw = response.status, dict(response.headers), response.read()

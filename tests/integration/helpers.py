@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from domain.product import ChangeProductPrice, CreateProduct, DeleteProduct, Money, UpdateProduct
 from store import db, mailbox, registry
+from store.actor import ANONYMOUS, Actor
 from store.codec import to_json
 from store.schema import commands
 from tests.config import config, database_url
@@ -22,9 +23,9 @@ PARTITIONS = 4
 
 
 def new_command(
-    command: Any, command_id: str | None = None, partitions: int = PARTITIONS
+    command: Any, command_id: str | None = None, partitions: int = PARTITIONS, actor: Actor = ANONYMOUS
 ) -> mailbox.NewCommand:
-    """`command` as the API records it, in its partition of `partitions`."""
+    """`command` as the API records it, in its partition of `partitions`, submitted by `actor`."""
     return mailbox.NewCommand(
         id=command_id or str(uuid.uuid4()),
         type=type(command).__name__,
@@ -33,14 +34,19 @@ def new_command(
         partition=mailbox.partition_of(command.product_id, partitions),
         payload={key: value for key, value in to_json(command).items() if key != "at"},
         submitted_at=command.at,
+        actor=actor,
     )
 
 
 def record(
-    command: Any, command_id: str | None = None, url: str | None = None, partitions: int = PARTITIONS
+    command: Any,
+    command_id: str | None = None,
+    url: str | None = None,
+    partitions: int = PARTITIONS,
+    actor: Actor = ANONYMOUS,
 ) -> str:
     """Record `command` in the mailbox as the API does; returns its id."""
-    new = new_command(command, command_id, partitions)
+    new = new_command(command, command_id, partitions, actor)
     with db.writing(url or database_url()) as connection:
         mailbox.record(connection, new)
     return new.id

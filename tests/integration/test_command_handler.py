@@ -13,6 +13,7 @@ from sqlalchemy.exc import OperationalError
 
 from domain import product
 from store import db, eventstore, mailbox, registry
+from store.actor import API_KEY, Actor
 from store.schema import commands, events, sku_claims, snapshots
 from store.snapshots import load as load_snapshot
 from tests.config import config, database_url
@@ -56,16 +57,17 @@ def test_a_handled_command_keeps_the_position_of_its_last_event(database: str) -
     assert (rows[rejected].status, rows[rejected].position) == ("REJECTED", None)
 
 
-def test_events_carry_command_metadata(database: str) -> None:
+def test_events_carry_command_metadata_and_the_actor_recorded_at_submission(database: str) -> None:
     product_id = str(uuid.uuid4())
-    command_id = record(create(product_id))
+    actor = Actor("importer", API_KEY, ("catalog:write",))
+    command_id = record(create(product_id), actor=actor)
     command_handler.drain(config(), partition(product_id))
     (event,) = history(product_id)
     assert event.metadata == {
         "command_id": command_id,
         "correlation_id": command_id,
         "causation_id": command_id,
-        "actor": "anonymous",
+        "actor": {"subject": "importer", "credential": "apikey", "roles": ["catalog:write"]},
     }
     assert (event.stream_type, event.type, event.schema_version) == ("Product", "ProductCreated", 1)
 

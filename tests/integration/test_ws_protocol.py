@@ -9,7 +9,6 @@ import json
 import os
 import socket
 import struct
-import threading
 import time
 import urllib.parse
 import uuid
@@ -19,14 +18,13 @@ from typing import Any
 
 import aiohttp
 import pytest
-from aiohttp import WSMsgType, web
+from aiohttp import WSMsgType
 
 from api import feed
-from api.app import create_app
 from domain.product import Money, ProductCreated
 from store import db, eventstore, notify, registry, settings
 from store.mailbox import SUCCEEDED, Outcome
-from tests.conftest import free_port
+from tests.served import served
 
 PROTOCOL = "graphql-transport-ws"
 EVENTS = "subscription($after: String) { events(after: $after) { position type } }"
@@ -36,22 +34,8 @@ EVENTS_IN_FULL = "subscription { events { position type streamId version data me
 @pytest.fixture
 def api(database: str, broker: str) -> Iterator[str]:
     """The API app for the test's database and broker, on a free port, run by a thread's loop."""
-    config = settings.load({"DATABASE_URL": database, "BROKER_URL": broker})
-    loop = asyncio.new_event_loop()
-    runner = web.AppRunner(create_app(config), shutdown_timeout=2)
-    port = free_port()
-
-    async def start() -> None:
-        await runner.setup()
-        await web.TCPSite(runner, "127.0.0.1", port).start()
-
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-    asyncio.run_coroutine_threadsafe(start(), loop).result(30)
-    yield f"http://127.0.0.1:{port}/graphql"
-    asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(30)
-    loop.call_soon_threadsafe(loop.stop)
-    thread.join(10)
+    with served(settings.load({**os.environ, "DATABASE_URL": database, "BROKER_URL": broker})) as url:
+        yield url
 
 
 async def opened(
