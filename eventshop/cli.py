@@ -306,19 +306,34 @@ def projections_status(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per projection.")] = False,
     data_dir: DataDir = DEFAULT_DATA_DIR,
 ) -> None:
-    """Every projection: position, head, lag, state and error."""
-    from workers import projector
+    """Every projection: position, head, lag, state and error (and a new version being rebuilt)."""
+    from workers import projector, rebuild
 
     url = _existing(data_dir).database_url
+    rebuilding = rebuild.rebuilds(url)
     if as_json:
         for s in projector.statuses(url):
-            print(json.dumps({**dataclasses.asdict(s), "lag": s.lag}))
+            new = rebuilding.get(s.name)
+            found = {**dataclasses.asdict(s), "lag": s.lag}
+            found["rebuild"] = {"position": new.position, "target": new.target} if new else None
+            print(json.dumps(found))
         return
     table = Table("projection", "position", "head", "lag", "state", "attempts", "error", title="projections")
     for s in projector.statuses(url):
         error = f"at {s.error_position}: {s.error}" if s.error else ""
         state = f"[red]{s.status}[/red]" if s.status == projector.HALTED else s.status
         table.add_row(s.name, str(s.position), str(s.head), str(s.lag), state, str(s.attempts), error)
+        if new := rebuilding.get(s.name):
+            done = f"rebuilding since {new.started_at:%H:%M:%S}: {new.position} of {new.target}"
+            table.add_row(
+                f"{s.name} (new version)",
+                str(new.position),
+                str(s.head),
+                str(s.head - new.position),
+                done,
+                "",
+                "",
+            )
     console.print(table)
 
 
@@ -335,15 +350,54 @@ def projections_resume(name: str, data_dir: DataDir = DEFAULT_DATA_DIR) -> None:
 
 
 @projections_app.command("rebuild")
-def projections_rebuild(name: str, data_dir: DataDir = DEFAULT_DATA_DIR) -> None:
-    """Empty a projection's tables and replay every event into them."""
-    from workers import projector
+def projections_rebuild(
+    name: str,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Compare a fresh replay with the live tables; change nothing.")
+    ] = False,
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+) -> None:
+    """Build a new version of a projection from every event into shadow tables while the live one
+    keeps serving, then switch to it in one transaction; returns once the old one is gone.
+
+    With --dry-run: print `no differences` and exit 0 when a fresh replay equals the live tables,
+    else list the differences and exit 1.
+    """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from workers import rebuild
 
     config = _existing(data_dir)
     _known_projection(name)
-    projector.reset(config.database_url, name)
-    _ring_projector(config, name)
-    console.print(f"projection {name} is rebuilding from the first event")
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]:,.0f} events/s"),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=console) as progress:
+        task = progress.add_task(f"replaying {name}", total=None, rate=0.0)
+
+        def shown(position: int, target: int) -> None:
+            progress.update(task, completed=position, total=target, rate=progress.tasks[task].speed or 0.0)
+
+        try:
+            if dry_run:
+                found = rebuild.differences(config, name, shown)
+            else:
+                position = rebuild.rebuild(config, name, shown)
+        except rebuild.RebuildFailed as error:
+            console.print(f"[red]rebuild of {name} stopped: {error}[/red]")
+            raise typer.Exit(1) from None
+    if not dry_run:
+        console.print(f"projection {name} rebuilt and switched to the new version (at position {position})")
+        return
+    for line in found:
+        console.print(line, highlight=False, soft_wrap=True)
+    console.print("[red]differences found[/red]" if found else "[green]no differences[/green]")
+    if found:
+        raise typer.Exit(1)
 
 
 @projections_app.command("skip")

@@ -116,6 +116,17 @@ projections = Table(
     Column("updated_at", UTCDateTime, nullable=False),
 )
 
+# A projection being rebuilt into shadow tables while its live version serves.
+projection_rebuilds = Table(
+    "projection_rebuilds",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("position", Position, nullable=False),
+    Column("target", Position, nullable=False),  # the head when the rebuild started
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
 # Who skipped which event of a halted projection, and when.
 projection_skips = Table(
     "projection_skips",

@@ -85,7 +85,7 @@ def catch_up_all(config: Settings, names: list[str], on_progress: Progress = _un
 def project_batch(url: str, name: str, limit: int, on_progress: Progress = _unheard) -> int:
     projection = PROJECTIONS[name]
     with db.writing(url) as connection:
-        checkpoint = _lock_checkpoint(connection, name)
+        checkpoint = lock_checkpoint(connection, name)
         if checkpoint.status == HALTED:
             return 0
         batch = eventstore.read_all(connection, checkpoint.position, limit, with_metadata=False)
@@ -98,7 +98,7 @@ def project_batch(url: str, name: str, limit: int, on_progress: Progress = _unhe
             _find_poison(connection, projection, batch)
             raise
         if batch:
-            _save(connection, name, position=batch[-1].position, attempts=0)
+            save_checkpoint(connection, name, position=batch[-1].position, attempts=0)
             hit("projector.before_commit")
     if batch:
         on_progress(name, batch[-1].position)
@@ -129,10 +129,10 @@ def _caught_up(url: str, name: str) -> bool:
 def _count_failure(url: str, name: str, poison: PoisonEvent, max_attempts: int) -> bool:
     """Count a failed try at the event; halt at it once out of tries. True if halted."""
     with db.writing(url) as connection:
-        checkpoint = _lock_checkpoint(connection, name)
+        checkpoint = lock_checkpoint(connection, name)
         attempts: int = checkpoint.attempts + 1
         halted = attempts >= max_attempts
-        _save(
+        save_checkpoint(
             connection,
             name,
             attempts=attempts,
@@ -149,24 +149,26 @@ def reset(url: str, name: str) -> None:
     Skips recorded for it no longer apply: the rebuild replays every event.
     """
     with db.writing(url) as connection:
-        _lock_checkpoint(connection, name)
+        lock_checkpoint(connection, name)
         for table in PROJECTIONS[name].tables:
             connection.execute(table.delete())
         connection.execute(projection_skips.delete().where(projection_skips.c.projection == name))
-        _save(connection, name, position=0, status=RUNNING, error=None, error_position=None, attempts=0)
+        save_checkpoint(
+            connection, name, position=0, status=RUNNING, error=None, error_position=None, attempts=0
+        )
 
 
 def resume(url: str, name: str) -> None:
     """Let a halted projection try its failing event again."""
     with db.writing(url) as connection:
-        _lock_checkpoint(connection, name)
-        _save(connection, name, status=RUNNING, error=None, error_position=None, attempts=0)
+        lock_checkpoint(connection, name)
+        save_checkpoint(connection, name, status=RUNNING, error=None, error_position=None, attempts=0)
 
 
 def skip(url: str, name: str, position: int, by: str) -> None:
     """Step a halted projection over the event it is halted at, and record who did it."""
     with db.writing(url) as connection:
-        checkpoint = _lock_checkpoint(connection, name)
+        checkpoint = lock_checkpoint(connection, name)
         if checkpoint.status != HALTED or checkpoint.error_position != position:
             raise NotHalted(f"projection {name} is not halted at position {position}")
         event_type = connection.execute(select(events.c.type).where(events.c.position == position)).scalar()
@@ -180,7 +182,7 @@ def skip(url: str, name: str, position: int, by: str) -> None:
                 skipped_at=datetime.now(UTC),
             )
         )
-        _save(
+        save_checkpoint(
             connection, name, position=position, status=RUNNING, error=None, error_position=None, attempts=0
         )
 
@@ -218,7 +220,7 @@ def behind(url: str) -> list[str]:
     return [s.name for s in statuses(url) if s.status == RUNNING and s.lag > 0]
 
 
-def _save(connection: Connection, name: str, **values: Any) -> None:
+def save_checkpoint(connection: Connection, name: str, **values: Any) -> None:
     connection.execute(
         update(projections).where(projections.c.name == name).values(updated_at=datetime.now(UTC), **values)
     )
@@ -246,7 +248,7 @@ def _insert_checkpoints(connection: Connection, names: list[str]) -> None:
     )
 
 
-def _lock_checkpoint(connection: Connection, name: str) -> Row[Any]:
+def lock_checkpoint(connection: Connection, name: str) -> Row[Any]:
     locking = select(projections).where(projections.c.name == name).with_for_update()
     if (row := connection.execute(locking).first()) is not None:
         return row
