@@ -1,8 +1,7 @@
-"""The aiohttp application: `/graphql` and `/healthz`."""
+"""The aiohttp application: `/graphql`, the landing page and GraphiQL, health and metrics."""
 
 from __future__ import annotations
 
-import asyncio
 import ctypes
 import logging
 import multiprocessing
@@ -13,31 +12,24 @@ import socket
 import sys
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
+from api import cors, graphiql, health, persisted, ws
 from api import engine as engines
-from api import ws
 from api.auth import Authenticator, describe
 from api.commands import Submitter
 from api.doorbell import Doorbell
 from api.gate import Gate
-from api.http import ENGINE, GATE, SETTINGS, SUBMITTER, WATCHER, graphql
+from api.http import graphql
+from api.keys import ENGINE, GATE, PERSISTED, SETTINGS, SUBMITTER, WATCHER
 from api.watch import Watcher
-from store import db
+from store import logs
 from store.settings import Settings
 
 log = logging.getLogger(__name__)
 
 SHUTDOWN_GRACE = 5.0  # seconds open requests and connections get to finish when stopping
 PR_SET_PDEATHSIG = 1  # prctl option: the signal a process gets when its parent dies (Linux)
-
-
-async def healthz(request: web.Request) -> web.Response:
-    try:
-        await asyncio.to_thread(db.ping, request.app[SETTINGS].database_url)
-    except Exception:
-        log.warning("health check: database unreachable", exc_info=True)
-        return web.json_response({"status": "unavailable", "database": "unreachable"}, status=503)
-    return web.json_response({"status": "ok"})
 
 
 async def _start(app: web.Application) -> None:
@@ -54,12 +46,34 @@ async def _stop(app: web.Application) -> None:
     await app[GATE].close()
 
 
+def quiet_malformed_requests(record: logging.LogRecord) -> bool:
+    """A request aiohttp could not parse (a bad Content-Length, chunked with a length...) is the
+    client's fault: one WARNING line saying what was wrong, not an ERROR with a traceback."""
+    error = record.exc_info[1] if record.exc_info else None
+    if isinstance(error, HttpProcessingError):
+        record.levelno, record.levelname = logging.WARNING, "WARNING"
+        reason = str(error.message).strip().splitlines()[0] if error.message else type(error).__name__
+        record.msg, record.args, record.exc_info, record.exc_text = (
+            f"malformed request refused: {reason}",
+            (),
+            None,
+            None,
+        )
+    return True
+
+
 def create_app(config: Settings) -> web.Application:
-    app = web.Application(client_max_size=1024 * 1024)
+    app = web.Application(
+        client_max_size=config.limits.max_body, middlewares=[cors.middleware(config.auth.cors_origins)]
+    )
     app[SETTINGS] = config
+    app[PERSISTED] = persisted.Documents(config.auth.trusted_documents)
     app.router.add_route("GET", "/graphql", graphql)
     app.router.add_route("POST", "/graphql", graphql)
-    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/healthz", health.healthz)
+    app.router.add_get("/readyz", health.readyz)
+    app.router.add_get("/metrics", health.metrics_view)
+    graphiql.add_routes(app, config.auth.production)  # `/` and GraphiQL's files
     app[ws.OPEN] = set()
     app.on_startup.append(_start)
     app.on_shutdown.append(ws.close_all)
@@ -73,8 +87,10 @@ def run(config: Settings, host: str, port: int, workers: int = 1) -> None:
     The socket is bound before the processes fork, so a port in use fails at once. If one process
     dies the others are stopped and `run` exits 1, for a supervisor to start them all again.
     """
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.configure(config.json_logs, config.log_level)
+    logging.getLogger("aiohttp.server").addFilter(quiet_malformed_requests)
     Authenticator(config)  # a key file that cannot be read stops the API here, before it serves
+    persisted.Documents(config.auth.trusted_documents)  # and so does a bad manifest
     (log.info if config.auth.required else log.warning)(describe(config))
     listener = socket.create_server((host, port), backlog=1024)
     if workers <= 1:
@@ -107,8 +123,15 @@ def run(config: Settings, host: str, port: int, workers: int = 1) -> None:
 
 
 def _serve(config: Settings, listener: socket.socket) -> None:
+    """Serve until stopped. aiohttp's keep-alive timer also runs from a connection's opening and from
+    each answer until the next request's headers are complete, so it is the header timeout."""
     web.run_app(
-        create_app(config), sock=listener, print=None, access_log=None, shutdown_timeout=SHUTDOWN_GRACE
+        create_app(config),
+        sock=listener,
+        print=None,
+        access_log=None,
+        shutdown_timeout=SHUTDOWN_GRACE,
+        keepalive_timeout=config.limits.header_timeout,
     )
 
 

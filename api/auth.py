@@ -157,6 +157,10 @@ def describe(config: Settings) -> str:
         source = f"the keys of {auth.jwks_file}"
     elif auth.jwt_public_key:
         source = f"the public key {auth.jwt_public_key}"
+    elif auth.jwt_secret:
+        source = "EVENTSHOP_JWT_SECRET"
+    elif tokens.signing_secret(config) is not None:
+        source = "the data folder's development secret (set a key of your own in production)"
     else:
-        source = "EVENTSHOP_JWT_SECRET" if auth.jwt_secret else "the data folder's development secret"
+        return "authentication required: API keys only (no JWT key configured)"
     return f"authentication required: API keys, and JWTs signed with {source} for {auth.audience}"

@@ -143,7 +143,7 @@ def decode_cursor(cursor: str, order: Order) -> tuple[Any, int]:
     try:
         text = base64.urlsafe_b64decode(cursor.encode()).decode()
         kind, _, rest = text.partition(":")
-        if kind == "product" and rest.isdigit() and int(rest) < POSITION_LIMIT:
+        if kind == "product" and rest.isascii() and rest.isdigit() and int(rest) < POSITION_LIMIT:
             found: tuple[str, Any, Any] = (Order().name, None, int(rest))
         elif kind == "products":
             name, value, position = json.loads(rest)

@@ -13,10 +13,12 @@ from api.doorbell import Doorbell
 from api.errors import UserInputError
 from api.group_commit import GroupRecorder
 from api.watch import ALL_PROJECTIONS, Watcher
-from store import mailbox, registry
+from store import logs, mailbox, metrics, registry
 from store.actor import Actor
 from store.codec import to_json
 from store.settings import Settings
+
+log = logs.get(__name__)
 
 # Product ids derived from a client's command id stay the same when the command is resubmitted.
 DERIVED_IDS = uuid.UUID("5b1f6c1e-9a57-4c55-9a2e-3c9f3f2a9e10")
@@ -60,10 +62,11 @@ class Submitter:
         self._auth_required = settings.auth.required
 
     async def submit(
-        self, command: Any, command_id: str, actor: Actor, wait: str = ACCEPTED
+        self, command: Any, command_id: str, wait: str, actor: Actor, correlation_id: str
     ) -> dict[str, Any]:
-        """Record `command` once under `command_id`, submitted by `actor`; returns the receipt once
-        it is durable and, within the wait timeout, at the stage `wait` asks for."""
+        """Record `command` once under `command_id`, submitted by `actor` in the request
+        `correlation_id`; returns the receipt once it is durable and, within the wait timeout, at
+        the stage `wait` asks for."""
         command_type = type(command).__name__
         decider = registry.COMMANDS[command_type][1]
         if self._auth_required:
@@ -81,8 +84,13 @@ class Submitter:
                 payload={key: value for key, value in to_json(command).items() if key != "at"},
                 submitted_at=command.at,
                 actor=actor,
+                correlation_id=correlation_id,
             )
         )
+        log.info(
+            "command recorded", command_id=receipt.command_id, command_type=command_type,
+            aggregate_id=receipt.aggregate_id, new=receipt.new,
+        )  # fmt: skip
         answer = {
             "commandId": receipt.command_id,
             "aggregateId": receipt.aggregate_id,
@@ -93,6 +101,7 @@ class Submitter:
         }
         if wait != ACCEPTED:
             await self._wait(answer, wait)
+            metrics.WAITS.labels(wait, "reached" if answer["stage"] == wait else "timed_out").inc()
         return answer
 
     async def _wait(self, answer: dict[str, Any], wait: str) -> None:

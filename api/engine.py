@@ -2,26 +2,33 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from tartiflette import Engine, create_engine
+from tartiflette.execution.collect import parse_and_validate_query
 
+from api import fragment_cycles
+from api.documents import Documents
 from api.errors import error_coercer
 from api.schema_name import SCHEMA_NAME
 
 SDL = Path(__file__).parent / "schema"
+DOCUMENTS = Documents()
 _engine: Engine | None = None
 
 
 async def engine() -> Engine:
     global _engine
     if _engine is None:
+        fragment_cycles.install()
         _engine = await create_engine(
             sdl=str(SDL),
             schema_name=SCHEMA_NAME,
             error_coercer=error_coercer,  # type: ignore[arg-type]  # Tartiflette awaits it
-            modules=["api.resolvers", "api.subscriptions", "api.scalars"],
+            modules=["api.resolvers", "api.subscriptions", "api.scalars", "api.introspection"],
+            query_cache_decorator=DOCUMENTS.serving,
         )
     return _engine
 
@@ -64,7 +71,19 @@ def root_fields(document: Any, name: str | None) -> int:
     return 0 if found is None else count(found.selection_set.selections, frozenset())
 
 
-def parse(engine: Engine, query: str) -> tuple[Any, list[Any] | None]:
-    """The parsed document and the parse or validation errors (cached by Tartiflette)."""
-    document, errors = engine._cached_parse_and_validate_query(query, engine._schema)  # type: ignore[misc]
-    return document, errors
+def parse(
+    engine: Engine, query: str, check: Callable[[Any], None] | None = None
+) -> tuple[Any, list[Any] | None]:
+    """The parsed document and its parse or validation errors. A valid document is run through
+    `check` (which raises to refuse it) and, once it passed, kept in `DOCUMENTS` for the engine."""
+    document = DOCUMENTS.get(query)
+    if document is None:
+        document, errors = parse_and_validate_query(query, engine._schema)
+        if errors:
+            return None, errors
+        if check is not None:
+            check(document)
+            DOCUMENTS.put(query, document)
+    elif check is not None:
+        check(document)
+    return document, None

@@ -3,27 +3,13 @@ whether an anonymous caller may run it and the caller's mutation budget allows i
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from api.auth import Authenticator, Unauthenticated
+from api.errors import Refused
 from api.rate_limit import RateLimiter, retry_after
 from store.actor import ANONYMOUS, Actor
 from store.settings import Settings
 
 REALM = 'Bearer realm="eventshop"'
-
-
-@dataclass
-class Refused(Exception):
-    """An operation refused before it ran: the HTTP status, a message and a stable code."""
-
-    status: int
-    message: str
-    code: str
-    headers: dict[str, str] = field(default_factory=dict)
-
-    def __str__(self) -> str:
-        return self.message
 
 
 class Gate:

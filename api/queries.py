@@ -43,7 +43,7 @@ def _product(row: Mapping[Any, Any]) -> dict[str, Any]:
 
 def decode_token(token: str, field: str = "consistentWith") -> int:
     """The global position a consistency token or event cursor names (a position in decimal)."""
-    if token.isdigit() and len(token) < 20 and int(token) < catalog.POSITION_LIMIT:
+    if token.isascii() and token.isdigit() and len(token) < 20 and int(token) < catalog.POSITION_LIMIT:
         return int(token)
     raise UserInputError(f"{field} is not a token this API gave out")
 

@@ -26,6 +26,11 @@ def _id(value: str) -> str:
     return product_id
 
 
+async def _submit(ctx: Args, args: Args, command: Any, cid: str) -> Any:
+    """Submit `command` as the request's actor, in its correlation, waiting as asked."""
+    return await ctx["commands"].submit(command, cid, args["wait"], ctx["actor"], ctx["correlation_id"])
+
+
 async def _consistent(args: Args, ctx: Args) -> None:
     """Wait until the products read model has passed `consistentWith`, or raise STALE_READ."""
     if args.get("consistentWith") is None:
@@ -96,25 +101,25 @@ async def create_product(_parent: Any, args: Args, ctx: Args, _info: Any) -> Any
     product_id = new_aggregate_id(uuid_or_none(data.get("id"), "id"), cid, data.get("commandId") is not None)
     description = data.get("description") or ""
     create = CreateProduct(product_id, data["sku"], data["name"], description, _money(data["price"]), now())
-    return await ctx["commands"].submit(create, cid, ctx["actor"], args["wait"])
+    return await _submit(ctx, args, create, cid)
 
 
 @Resolver("Mutation.updateProduct", schema_name=SCHEMA_NAME)
 async def update_product(_parent: Any, args: Args, ctx: Args, _info: Any) -> Any:
     data = args["input"]
     update = UpdateProduct(_id(data["id"]), data.get("name"), data.get("description"), now())
-    return await ctx["commands"].submit(update, command_id(data.get("commandId")), ctx["actor"], args["wait"])
+    return await _submit(ctx, args, update, command_id(data.get("commandId")))
 
 
 @Resolver("Mutation.changeProductPrice", schema_name=SCHEMA_NAME)
 async def change_product_price(_parent: Any, args: Args, ctx: Args, _info: Any) -> Any:
     data = args["input"]
     change = ChangeProductPrice(_id(data["id"]), _money(data["price"]), now())
-    return await ctx["commands"].submit(change, command_id(data.get("commandId")), ctx["actor"], args["wait"])
+    return await _submit(ctx, args, change, command_id(data.get("commandId")))
 
 
 @Resolver("Mutation.deleteProduct", schema_name=SCHEMA_NAME)
 async def delete_product(_parent: Any, args: Args, ctx: Args, _info: Any) -> Any:
     data = args["input"]
     delete = DeleteProduct(_id(data["id"]), now())
-    return await ctx["commands"].submit(delete, command_id(data.get("commandId")), ctx["actor"], args["wait"])
+    return await _submit(ctx, args, delete, command_id(data.get("commandId")))

@@ -6,17 +6,18 @@ nesting level, so a query is checked and rewritten here before it reaches the pa
 
 from __future__ import annotations
 
-from functools import lru_cache
+import re
 
 MAX_DEPTH = 64
 HEX = frozenset("0123456789abcdefABCDEF")
+PLAIN = re.compile(r'[^#"{}\[\]()]+')  # a run that needs no attention, copied in one piece
+STRING_PLAIN = re.compile(r'(?:[^"\n\\]++|\\[^u\n]|\\u00[0-7][0-9a-fA-F])++')  # but non-ASCII \u escapes
 
 
 class SourceError(ValueError):
     """The query cannot be parsed safely; the message says why, for the client."""
 
 
-@lru_cache(maxsize=1024)
 def prepare(query: str) -> str:
     """`query` with non-ASCII `\\u` escapes in strings replaced by their characters."""
     out: list[str] = []
@@ -41,8 +42,11 @@ def prepare(query: str) -> str:
                     raise SourceError(f"the query nests deeper than {MAX_DEPTH} levels")
             elif char in "}])":
                 depth -= 1
+            else:
+                plain = PLAIN.match(query, i)
+                char = plain.group() if plain else char
             out.append(char)
-            i += 1
+            i += len(char)
     return "".join(out)
 
 
@@ -61,6 +65,11 @@ def _string(query: str, i: int, out: list[str]) -> int:
     out.append('"')
     n = len(query)
     while i < n:
+        plain = STRING_PLAIN.match(query, i)
+        if plain:
+            out.append(plain.group())
+            i = plain.end()
+            continue
         char = query[i]
         if char == '"' or char == "\n":
             out.append(char)
@@ -79,12 +88,8 @@ def _string(query: str, i: int, out: list[str]) -> int:
                 out.append(chr(code))
                 i += 6
                 continue
-        if char == "\\":
-            out.append(query[i : i + 2])
-            i += 2
-            continue
-        out.append(char)
-        i += 1
+        out.append(query[i : i + 2])  # any other escape, or a backslash before a line break
+        i += 2
     return i
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import uuid
 from socket import SO_SNDBUF, SOL_SOCKET
 from typing import Any
 
@@ -19,9 +20,10 @@ from aiohttp import WSMsgType, web
 from tartiflette import Engine
 
 from api import engine as engines
-from api import source
-from api.errors import ClientError
-from api.gate import Gate, Refused
+from api import limits, source
+from api.errors import ClientError, Refused
+from api.gate import Gate
+from api.keys import ENGINE, GATE, SETTINGS
 from store.actor import Actor
 
 log = logging.getLogger(__name__)
@@ -68,9 +70,7 @@ def requested_protocols(request: web.Request) -> list[str]:
     return [p.strip() for p in header.split(",") if p.strip()]
 
 
-async def serve(
-    request: web.Request, engine: Engine, gate: Gate, context: dict[str, Any]
-) -> web.WebSocketResponse:
+async def serve(request: web.Request, context: dict[str, Any]) -> web.WebSocketResponse:
     socket = web.WebSocketResponse(protocols=(PROTOCOL,), max_msg_size=MAX_MESSAGE)
     await socket.prepare(request)
     raw = request.transport.get_extra_info("socket") if request.transport is not None else None
@@ -81,7 +81,8 @@ async def serve(
         return socket
     request.app[OPEN].add(socket)
     try:
-        await Connection(request, socket, engine, gate, context).run()
+        app = request.app
+        await Connection(request, socket, app[ENGINE], app[GATE], context).run()
     finally:
         request.app[OPEN].discard(socket)
     return socket
@@ -96,6 +97,7 @@ class Connection:
         gate: Gate,
         context: dict[str, Any],
     ) -> None:
+        self._settings = request.app[SETTINGS]
         self._transport = request.transport
         self._gate = gate
         self._authorization = request.headers.get("Authorization")
@@ -185,8 +187,25 @@ class Connection:
             payload = [{"message": refusal, "extensions": {"code": "TOO_MANY_OPERATIONS"}}]
             await self._send({"id": operation_id, "type": "error", "payload": payload})
             return
+        try:
+            self._check(query, name, variables)
+        except Refused as refused:
+            payload = [{"message": str(refused), "extensions": {"code": refused.code}}]
+            await self._send({"id": operation_id, "type": "error", "payload": payload})
+            return
         task = asyncio.create_task(self._operate(operation_id, query, name, variables))
         self._operations[operation_id] = task
+
+    def _check(self, query: str, name: str | None, variables: dict[str, Any] | None) -> None:
+        """The request limits, as over HTTP (`api.limits`): a refusal raises `Refused`."""
+        config = self._settings.limits
+        limits.check_text(query, config)
+        limits.check_variables(variables, config)
+        try:
+            prepared = source.prepare(query)
+        except source.SourceError:
+            return  # `_errors` answers it
+        engines.parse(self._engine, prepared, limits.document_check(self._settings, name, variables))
 
     async def _operate(
         self, operation_id: str, query: str, name: str | None, variables: dict[str, Any] | None
@@ -235,7 +254,7 @@ class Connection:
                 raise
             self._in_background(self._close(UNAUTHORIZED, f"Unauthorized: {refused}"))
             return None
-        return {**self._context, "actor": actor}
+        return {**self._context, "actor": actor, "correlation_id": uuid.uuid4().hex}  # one per operation
 
     async def _errors(self, query: str, name: str | None, variables: dict[str, Any] | None) -> Any:
         """The request's parse or validation errors, formatted as over HTTP; None when it is valid."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import ClassVar
@@ -12,6 +13,9 @@ from domain.decider import Decider, Rejected
 
 SKU = re.compile(r"[A-Z0-9][A-Z0-9-]{0,31}")
 NAME_MAX = 200
+NAME_RAW_MAX = 2 * NAME_MAX  # characters before trimming: blanks around a name are not free
+# Letters and symbols that show nothing: Hangul fillers and the blank Braille pattern.
+BLANK_GLYPHS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
 DESCRIPTION_MAX = 5000
 AMOUNT_MAX = 1_000_000_000
 
@@ -131,11 +135,21 @@ def sku_problem(sku: str) -> str | None:
 
 
 def name_problem(name: str) -> str | None:
+    if len(name) > NAME_RAW_MAX:
+        return f"name must be at most {NAME_RAW_MAX} characters before trimming"
     if not 1 <= len(name.strip()) <= NAME_MAX:
         return f"name must be 1-{NAME_MAX} characters after trimming"
     if "\x00" in name:
         return "name must not contain NUL characters"
+    if not any(_visible(char) for char in name):
+        return "name must contain a visible character"
     return None
+
+
+def _visible(char: str) -> bool:
+    """Whether a character shows something: not a separator, a control, format or unassigned
+    character (such as U+200B), a lone combining mark, nor a blank glyph."""
+    return unicodedata.category(char)[0] not in "ZCM" and char not in BLANK_GLYPHS
 
 
 def description_problem(description: str) -> str | None:

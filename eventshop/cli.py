@@ -7,52 +7,20 @@ import getpass
 import json
 import os
 import sys
-from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from eventshop.operator_cli import commands_app, status
+from eventshop.options import DEFAULT_DATA_DIR, DataDir, console, existing, metrics_directory, use
 from store import settings
 
 app = typer.Typer(
     help="eventshop: an event-sourced commerce backend with a GraphQL API.", no_args_is_help=True
 )
-console = Console()
-
 Host = Annotated[str, typer.Option(help="Address the API listens on.")]
 Port = Annotated[int, typer.Option(help="Port the API listens on.")]
-DataDir = Annotated[
-    Path | None,
-    typer.Option(
-        help="The data folder (SQLite file, embedded broker, beat schedule). "
-        "Default: $EVENTSHOP_DATA_DIR, else ./eventshop-data."
-    ),
-]
-DEFAULT_DATA_DIR = None
-
-
-def _use(data_dir: Path | None) -> settings.Settings:
-    """The settings for `data_dir`, read once; the folder is also put in the environment, for the
-    processes this one starts."""
-    if data_dir is not None:
-        os.environ["EVENTSHOP_DATA_DIR"] = str(data_dir.resolve())
-    config = settings.load()
-    os.environ["EVENTSHOP_DATA_DIR"] = str(config.data_dir)
-    return config
-
-
-def _existing(data_dir: Path | None) -> settings.Settings:
-    """Like `_use`, but exit 2 with one line unless the database holds eventshop's tables."""
-    from store import db
-
-    config = _use(data_dir)
-    problem = db.missing(config.database_url)
-    if problem:
-        typer.echo(f"eventshop: {problem}", err=True)
-        raise typer.Exit(2)
-    return config
 
 
 @app.command()
@@ -60,7 +28,7 @@ def migrate(data_dir: DataDir = DEFAULT_DATA_DIR) -> None:
     """Create or upgrade every table (Alembic migrations) in DATABASE_URL or the data folder."""
     from store import migrate as migrations
 
-    migrations.upgrade(_use(data_dir).database_url)
+    migrations.upgrade(use(data_dir).database_url)
     console.print("[green]database is at the newest schema[/green]")
 
 
@@ -74,7 +42,8 @@ def web(
     """Serve the GraphQL API only."""
     from api.app import run
 
-    config = _existing(data_dir)
+    config = existing(data_dir)
+    metrics_directory(config, empty=False)
     console.print(f"eventshop API on http://{host}:{port}/graphql ({workers} process(es))")
     run(config, host, port, workers)
 
@@ -96,8 +65,9 @@ def up(
     from store import broker
     from store import migrate as migrations
 
-    config = _use(data_dir)
+    config = use(data_dir)
     config.data_dir.mkdir(parents=True, exist_ok=True)
+    metrics_directory(config, empty=True)
     migrations.upgrade(config.database_url)
     try:
         programs = topology.programs(config, host, port)
@@ -162,7 +132,7 @@ def token(
 
     from api import tokens
 
-    config = _use(data_dir)
+    config = use(data_dir)
     roles = _known_roles(role)
     secret = tokens.signing_secret(config, create=True)
     if secret is None:
@@ -189,7 +159,7 @@ def apikey_create(
 
     from store import api_keys, db
 
-    config = _existing(data_dir)
+    config = existing(data_dir)
     roles = _known_roles(role)
     if not re.fullmatch(api_keys.NAME_PATTERN, name):
         typer.echo("eventshop apikey: a name is 1-64 letters, digits and _ . : @ -", err=True)
@@ -209,7 +179,7 @@ def apikey_list(data_dir: DataDir = DEFAULT_DATA_DIR) -> None:
     """Every API key: name, roles, when created and revoked (never the key)."""
     from store import api_keys, db
 
-    with db.reading(_existing(data_dir).database_url) as connection:
+    with db.reading(existing(data_dir).database_url) as connection:
         keys = api_keys.listed(connection)
     table = Table("name", "roles", "created", "revoked", title="API keys")
     for key in keys:
@@ -226,7 +196,7 @@ def apikey_revoke(name: str, data_dir: DataDir = DEFAULT_DATA_DIR) -> None:
     from store import api_keys, db
 
     try:
-        with db.writing(_existing(data_dir).database_url) as connection:
+        with db.writing(existing(data_dir).database_url) as connection:
             api_keys.revoke(connection, name, datetime.now(UTC))
     except api_keys.ApiKeyError as error:
         typer.echo(f"eventshop apikey: {error}", err=True)
@@ -247,7 +217,7 @@ def run(
     """Run one process of the system, as `eventshop up` runs it (the Procfile's entries)."""
     from eventshop import topology
 
-    config = _use(data_dir)
+    config = use(data_dir)
     commands = {
         "web": lambda: topology.web(host, port, web_workers),
         "worker": lambda: topology.worker(node or "worker", concurrency),
@@ -258,6 +228,7 @@ def run(
     if role not in commands or (role == "broker" and not config.embedded_broker):
         typer.echo(f"eventshop run: no role {role!r} here; roles: {', '.join(sorted(commands))}", err=True)
         raise typer.Exit(2)
+    metrics_directory(config, empty=False)
     argv = commands[role]()
     os.execvp(argv[0], argv)
 
@@ -282,7 +253,7 @@ def verify(data_dir: DataDir = DEFAULT_DATA_DIR) -> None:
     """
     from workers.verify import verify as check
 
-    report = check(_existing(data_dir).database_url)
+    report = check(existing(data_dir).database_url)
     table = Table("what", "count", title="eventshop verify")
     for what, count in report.counts.items():
         table.add_row(what, str(count))
@@ -309,7 +280,7 @@ def projections_status(
     """Every projection: position, head, lag, state and error (and a new version being rebuilt)."""
     from workers import projector, rebuild
 
-    url = _existing(data_dir).database_url
+    url = existing(data_dir).database_url
     rebuilding = rebuild.rebuilds(url)
     if as_json:
         for s in projector.statuses(url):
@@ -342,7 +313,7 @@ def projections_resume(name: str, data_dir: DataDir = DEFAULT_DATA_DIR) -> None:
     """Let a halted projection retry the event it halted at (after the fix is deployed)."""
     from workers import projector
 
-    config = _existing(data_dir)
+    config = existing(data_dir)
     _known_projection(name)
     projector.resume(config.database_url, name)
     _ring_projector(config, name)
@@ -367,7 +338,7 @@ def projections_rebuild(
 
     from workers import rebuild
 
-    config = _existing(data_dir)
+    config = existing(data_dir)
     _known_projection(name)
     columns = (
         TextColumn("{task.description}"),
@@ -410,7 +381,7 @@ def projections_skip(
     """Step a halted projection over one event; who, what and when are recorded."""
     from workers import projector
 
-    config = _existing(data_dir)
+    config = existing(data_dir)
     _known_projection(name)
     try:
         projector.skip(config.database_url, name, position, by)
@@ -438,6 +409,10 @@ def _ring_projector(config: settings.Settings, name: str) -> None:
         client.send_task(PROJECT, args=[name], retry_policy={"max_retries": 1})
     except Exception:
         console.print("[yellow]could not reach the broker; beat will ring the projector[/yellow]")
+
+
+app.add_typer(commands_app, name="commands")
+app.command()(status)
 
 
 def main() -> None:

@@ -149,6 +149,12 @@ def read_stream(connection: Connection, stream_id: str, after_version: int = 0) 
     return [recorded(row) for row in rows]
 
 
+def of_command(connection: Connection, command_id: str) -> list[RecordedEvent]:
+    """The events a command appended (one batch at most, I2), in order."""
+    query = select(events).where(events.c.command_id == command_id).order_by(events.c.position)
+    return [recorded(row) for row in connection.execute(query)]
+
+
 def read_all(
     connection: Connection, after_position: int, limit: int, with_metadata: bool = True
 ) -> list[RecordedEvent]:

@@ -18,13 +18,21 @@ from sqlalchemy import Connection, Row, bindparam, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from store.actor import ANONYMOUS, Actor
-from store.schema import commands
+from store.schema import command_retries, commands, events
 
 PENDING, SUCCEEDED, REJECTED, FAILED = "PENDING", "SUCCEEDED", "REJECTED", "FAILED"
 
 
 class CommandIdConflict(Exception):
     """A command id was reused with a different command."""
+
+
+class UnknownCommand(LookupError):
+    """No command has this id."""
+
+
+class NotRetryable(Exception):
+    """Only a FAILED command, which appended nothing, may be handled again."""
 
 
 @dataclass(frozen=True)
@@ -197,6 +205,10 @@ def complete(connection: Connection, outcomes: Sequence[Outcome], completed_at: 
         )
 
 
+def by_seq(connection: Connection, seqs: Sequence[int]) -> Sequence[Row[Any]]:
+    return connection.execute(select(commands).where(commands.c.seq.in_(seqs))).all()
+
+
 def count_attempt(
     connection: Connection, seqs: Sequence[int], max_attempts: int, completed_at: datetime
 ) -> int:
@@ -227,3 +239,86 @@ def stale_partitions(connection: Connection, submitted_before: datetime) -> list
         .order_by(func.min(commands.c.seq))
     )
     return [row.partition for row in rows]
+
+
+def listed(
+    connection: Connection, status: str | None = None, aggregate_id: str | None = None, limit: int = 50
+) -> Sequence[Row[Any]]:
+    """The newest commands first, of one status and one aggregate if asked."""
+    query = select(commands).order_by(commands.c.seq.desc()).limit(limit)
+    if status is not None:
+        query = query.where(commands.c.status == status)
+    if aggregate_id is not None:
+        query = query.where(commands.c.aggregate_id == aggregate_id)
+    return connection.execute(query).all()
+
+
+def retries(connection: Connection, command_id: str) -> Sequence[Row[Any]]:
+    """Each time the command was put back in its mailbox, oldest first."""
+    query = select(command_retries).where(command_retries.c.command_id == command_id)
+    return connection.execute(query.order_by(command_retries.c.id)).all()
+
+
+def retry(connection: Connection, command_id: str, by: str, at: datetime) -> Row[Any]:
+    """Put a FAILED command back in its aggregate's mailbox as PENDING with no attempts, and record
+    who did it, when, and how it had ended; returns the command as it was.
+
+    It keeps its place (`seq`): it is handled before the aggregate's commands still pending that
+    were recorded after it, and after those already handled. The status only moves from FAILED,
+    in one statement, so two retries of one command put it back once.
+    """
+    row = get(connection, command_id)
+    if row is None:
+        raise UnknownCommand(f"no command {command_id}")
+    if row.status != FAILED:
+        why = " (a rejection is the domain's answer; send a new command)" if row.status == REJECTED else ""
+        raise NotRetryable(f"command {command_id} is {row.status}{why}; only a FAILED command can be retried")
+    appended = select(events.c.position).where(events.c.command_id == command_id).limit(1)
+    if connection.execute(appended).first():
+        raise NotRetryable(f"command {command_id} has events; handling it again could repeat them")
+    moved = connection.execute(
+        update(commands)
+        .where(commands.c.id == command_id, commands.c.status == FAILED)
+        .values(status=PENDING, attempts=0, error=None, completed_at=None, position=None)
+    )
+    if moved.rowcount != 1:
+        raise NotRetryable(f"command {command_id} was retried by someone else meanwhile")
+    connection.execute(
+        command_retries.insert().values(
+            command_id=command_id,
+            retried_by=by,
+            retried_at=at,
+            previous_error=row.error,
+            previous_attempts=row.attempts,
+            previous_completed_at=row.completed_at,
+        )
+    )
+    return row
+
+
+def depths(connection: Connection) -> dict[int, int]:
+    """Pending commands per partition, for the partitions that have any."""
+    rows = connection.execute(
+        select(commands.c.partition, func.count())
+        .where(commands.c.status == PENDING)
+        .group_by(commands.c.partition)
+        .order_by(commands.c.partition)
+    )
+    return {partition: count for partition, count in rows}
+
+
+def pending_floor(connection: Connection) -> int:
+    """The `seq` of the oldest pending command, or one past the newest when none is pending:
+    every command below it is handled."""
+    oldest = connection.execute(select(func.min(commands.c.seq)).where(commands.c.status == PENDING)).scalar()
+    if oldest is not None:
+        return int(oldest)
+    return int(connection.execute(select(func.max(commands.c.seq))).scalar() or 0) + 1
+
+
+def handled_from(connection: Connection, floor: int) -> int:
+    """How many commands from `seq` `floor` on are no longer pending (reads only those rows)."""
+    found = connection.execute(
+        select(func.count()).where(commands.c.seq >= floor, commands.c.status != PENDING)
+    ).scalar_one()
+    return int(found)

@@ -93,6 +93,19 @@ commands = Table(
     Index("ix_commands_status", "status", "submitted_at"),
 )
 
+# Each time an operator put a FAILED command back in its mailbox: who, when, and how it had ended.
+command_retries = Table(
+    "command_retries",
+    metadata,
+    Column("id", Position, primary_key=True, autoincrement=True),
+    Column("command_id", String(64), nullable=False, index=True),
+    Column("retried_by", String(128), nullable=False),
+    Column("retried_at", UTCDateTime, nullable=False),
+    Column("previous_error", Text, nullable=True),
+    Column("previous_attempts", Integer, nullable=False),
+    Column("previous_completed_at", UTCDateTime, nullable=True),
+)
+
 # API keys for services: only a hash of each key is kept.
 api_keys = Table(
     "api_keys",

@@ -48,6 +48,7 @@ class Auth:
     leeway: float
     rate_limit: float  # mutations per second per credential (0: off); bursts of twice that
     cors_origins: tuple[str, ...]
+    trusted_documents: Path | None  # a manifest: only its documents run
 
     @property
     def keys_configured(self) -> bool:
@@ -67,6 +68,10 @@ class Settings:
     redeliver_after: float
     broker_timeout: float
     wait_timeout: float
+    ready_max_lag: int  # events a projection may lag before the API says it is not ready
+    metrics_port: int | None  # where a worker serves /metrics in a Procfile deployment
+    json_logs: bool  # JSON log lines (production) rather than readable ones
+    log_level: str
     auth: Auth
     limits: Limits
 
@@ -89,6 +94,10 @@ def load(environ: Mapping[str, str] | None = None) -> Settings:
         redeliver_after=float(env.get("EVENTSHOP_REDELIVER_AFTER") or 5),
         broker_timeout=float(env.get("EVENTSHOP_BROKER_TIMEOUT") or 3),
         wait_timeout=float(env.get("EVENTSHOP_WAIT_TIMEOUT") or 5),
+        ready_max_lag=int(env.get("EVENTSHOP_READY_MAX_LAG") or 10_000),
+        metrics_port=int(env["EVENTSHOP_METRICS_PORT"]) if env.get("EVENTSHOP_METRICS_PORT") else None,
+        json_logs=(env.get("EVENTSHOP_LOG_FORMAT") or ("json" if _production(env) else "console")) == "json",
+        log_level=(env.get("EVENTSHOP_LOG_LEVEL") or "INFO").upper(),
         auth=_auth(env),
         limits=_limits(env),
     )
@@ -108,7 +117,7 @@ def _auth(env: Mapping[str, str]) -> Auth:
     return Auth(
         required=mode == "required",
         authenticated_reads=reads == "authenticated",
-        production=(env.get("EVENTSHOP_ENV") or "").lower() == "production",
+        production=_production(env),
         jwt_secret=env.get("EVENTSHOP_JWT_SECRET") or None,
         jwt_public_key=_path(env.get("EVENTSHOP_JWT_PUBLIC_KEY")),
         jwks_file=_path(env.get("EVENTSHOP_JWKS_FILE")),
@@ -117,6 +126,7 @@ def _auth(env: Mapping[str, str]) -> Auth:
         leeway=leeway,
         rate_limit=float(env.get("EVENTSHOP_RATE_LIMIT") or 50),
         cors_origins=origins,
+        trusted_documents=_path(env.get("EVENTSHOP_TRUSTED_DOCUMENTS")),
     )
 
 
@@ -139,6 +149,10 @@ def _limits(env: Mapping[str, str]) -> Limits:
         header_timeout=float(env.get("EVENTSHOP_HEADER_TIMEOUT") or 10),
         body_timeout=float(env.get("EVENTSHOP_BODY_TIMEOUT") or 10),
     )
+
+
+def _production(env: Mapping[str, str]) -> bool:
+    return (env.get("EVENTSHOP_ENV") or "").lower() == "production"
 
 
 def _path(value: str | None) -> Path | None:

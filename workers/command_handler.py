@@ -3,7 +3,7 @@ transaction, each command's outcome its own."""
 
 from __future__ import annotations
 
-import logging
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -13,7 +13,7 @@ from sqlalchemy import Connection, Row
 from sqlalchemy.exc import DBAPIError
 
 from domain.decider import Decider, Rejected
-from store import db, eventstore, mailbox, registry, snapshots
+from store import db, eventstore, logs, mailbox, metrics, registry, snapshots
 from store.actor import Actor
 from store.codec import from_json
 from store.mailbox import FAILED, REJECTED, SUCCEEDED, Outcome
@@ -21,7 +21,7 @@ from store.settings import Settings
 from workers.failpoints import hit
 from workers.projections import INLINE_PROJECTIONS
 
-log = logging.getLogger(__name__)
+log = logs.get(__name__)
 
 
 class TransientError(Exception):
@@ -75,6 +75,7 @@ def _next_batch(connection: Connection, partition: int, limit: int) -> tuple[Seq
 def handle_batch(url: str, partition: int, limit: int) -> Batch:
     """Handle up to `limit` pending commands of the partition in one transaction, under its lock,
     with one append for every aggregate's events."""
+    started = time.perf_counter()
     with db.writing(url) as connection:
         db.lock_key(connection, f"partition:{partition}")
         rows, limit = _next_batch(connection, partition, limit)
@@ -105,7 +106,23 @@ def handle_batch(url: str, partition: int, limit: int) -> Batch:
         mailbox.complete(connection, outcomes, at)
         hit("handler.before_commit")
     hit("handler.after_commit")
+    _report(rows, outcomes, len(appended), time.perf_counter() - started)
     return Batch(len(rows), len(appended), full=len(rows) == limit, outcomes=tuple(outcomes))
+
+
+def _report(rows: Sequence[Row[Any]], outcomes: list[Outcome], appended: int, seconds: float) -> None:
+    """After the commit: the batch's metrics, and one log line per command."""
+    metrics.COMMAND_HANDLE_DURATION.observe(seconds)
+    metrics.COMMAND_BATCH_SIZE.observe(len(rows))
+    metrics.EVENTS_APPENDED.inc(appended)
+    by_id = {row.id: row for row in rows}
+    for outcome in outcomes:
+        row = by_id[outcome.command_id]
+        metrics.COMMANDS.labels(row.type, outcome.status).inc()
+        log.info(
+            "command handled", command_id=row.id, correlation_id=row.correlation_id, command_type=row.type,
+            status=outcome.status, position=outcome.position,
+        )  # fmt: skip
 
 
 def _with_positions(outcomes: list[Outcome], appended: list[eventstore.RecordedEvent]) -> list[Outcome]:
@@ -142,7 +159,7 @@ def _handle(
     except DBAPIError:
         raise
     except Exception:
-        log.exception("command %s could not be handled", row.id)
+        log.exception("command could not be handled", command_id=row.id, correlation_id=row.correlation_id)
         return Outcome(row.seq, FAILED, "internal error while handling the command", row.id), [], state
     return Outcome(row.seq, SUCCEEDED, None, row.id), events, decider.fold(events, state)
 
@@ -164,5 +181,10 @@ def _count_attempt(partition: int, config: Settings) -> None:
             rows, _limit = _next_batch(connection, partition, config.command_batch)
             seqs = [row.seq for row in rows]
             mailbox.count_attempt(connection, seqs, config.max_attempts, now())
+            failed = [row for row in mailbox.by_seq(connection, seqs) if row.status == FAILED]
     except DBAPIError:
-        log.warning("could not count a failed attempt in partition %s", partition)
+        log.warning("could not count a failed attempt", partition=partition)
+        return
+    for row in failed:
+        metrics.COMMANDS.labels(row.type, FAILED).inc()
+        log.warning("command failed", command_id=row.id, correlation_id=row.correlation_id, error=row.error)

@@ -6,6 +6,7 @@ halts at it, visibly, without holding up the others (I7).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -15,13 +16,15 @@ from sqlalchemy import Connection, Row, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 
-from store import db, eventstore, registry
+from store import db, eventstore, logs, metrics, registry
 from store.eventstore import RecordedEvent
 from store.schema import events, projection_skips, projections
 from store.settings import Settings
 from workers.failpoints import hit
 from workers.projections import PROJECTIONS
 from workers.projections.base import Projection
+
+log = logs.get(__name__)
 
 RUNNING, HALTED = "RUNNING", "HALTED"
 
@@ -88,7 +91,8 @@ def project_batch(url: str, name: str, limit: int, on_progress: Progress = _unhe
         checkpoint = lock_checkpoint(connection, name)
         if checkpoint.status == HALTED:
             return 0
-        batch = eventstore.read_all(connection, checkpoint.position, limit, with_metadata=False)
+        traced = log.isEnabledFor(logging.DEBUG)  # the events' correlation ids, read only to log them
+        batch = eventstore.read_all(connection, checkpoint.position, limit, with_metadata=traced)
         try:
             with connection.begin_nested():
                 projection.apply_all(connection, [(r, registry.decode_event(r)) for r in batch])
@@ -101,6 +105,13 @@ def project_batch(url: str, name: str, limit: int, on_progress: Progress = _unhe
             save_checkpoint(connection, name, position=batch[-1].position, attempts=0)
             hit("projector.before_commit")
     if batch:
+        metrics.EVENTS_PROJECTED.labels(name).inc(len(batch))
+        log.info(
+            "projected", projection=name, first=batch[0].position, last=batch[-1].position, events=len(batch)
+        )
+        if traced:
+            correlations = sorted({str(r.metadata.get("correlation_id")) for r in batch})
+            log.debug("projected correlations", projection=name, correlation_ids=correlations)
         on_progress(name, batch[-1].position)
     return len(batch)
 

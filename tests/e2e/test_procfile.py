@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import signal
@@ -47,6 +48,7 @@ def test_honcho_scales_workers_with_unique_names(
         "DATABASE_URL": make_database(),
         "BROKER_URL": broker,
         "FLOWER_PORT": str(flower),
+        "FLOWER_BASIC_AUTH": "ops:correct-horse",
         "EVENTSHOP_DATA_DIR": str(tmp_path),
         "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
     }
@@ -56,7 +58,10 @@ def test_honcho_scales_workers_with_unique_names(
             command, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )
     try:
-        api, monitor = Client(f"http://127.0.0.1:{base}"), Client(f"http://127.0.0.1:{flower}")
+        api, monitor = (
+            Client(f"http://127.0.0.1:{base}"),
+            Client(f"http://127.0.0.1:{flower}", anonymous=True),
+        )
         wait_for(lambda: _up(api, process), 90, "the API")
         names = wait_for(
             lambda: (found := _celery_nodes(env)) and len(found) >= 3 and found, 90, "three Celery nodes"
@@ -67,7 +72,9 @@ def test_honcho_scales_workers_with_unique_names(
             f"worker.{base + 101}@{host}",
             f"projector.{base + 200}@{host}",
         }
-        wait_for(lambda: _up(monitor, process, "/healthcheck"), 60, "Flower")
+        login = {"Authorization": "Basic " + base64.b64encode(b"ops:correct-horse").decode()}
+        wait_for(lambda: _up(monitor, process, "/api/workers", login), 60, "Flower")
+        assert monitor.request("GET", "/api/workers")[0] == 401  # FLOWER_BASIC_AUTH guards it
         mutation = """mutation($sku: String!) { createProduct(input: {sku: $sku, name: "Bowl",
             price: {amount: 1, currency: "EUR"}}) { commandId aggregateId } }"""
         receipt = api.data(mutation, sku=f"PROC-{uuid.uuid4().hex[:8].upper()}")["createProduct"]
@@ -84,9 +91,14 @@ def test_honcho_scales_workers_with_unique_names(
             process.wait()
 
 
-def _up(client: Client, process: subprocess.Popen[bytes], path: str = "/healthz") -> bool:
+def _up(
+    client: Client,
+    process: subprocess.Popen[bytes],
+    path: str = "/healthz",
+    headers: dict[str, str] | None = None,
+) -> bool:
     assert process.poll() is None, "honcho exited early"
     try:
-        return client.request("GET", path)[0] == 200
+        return client.request("GET", path, headers=headers)[0] == 200
     except OSError:
         return False

@@ -53,7 +53,10 @@ def test_a_rebuild_under_write_load_serves_every_read_and_ends_verified(
     with running_system(env, free_port(), data, tmp_path / "up.log") as system:
         seed(database)
         system.gql(CREATE, sku="KICK-1")  # a doorbell: the projector catches up with the seeded events
-        total = lambda: system.data(COUNT)["products"]["totalCount"]  # noqa: E731
+
+        def total() -> int:
+            return int(system.data(COUNT)["products"]["totalCount"])
+
         wait_for(lambda: total() >= SEEDED, 120, "the projector to catch up with the seeded products")
         stop, problems, reads, writes = threading.Event(), [], [0], [0]
 

@@ -81,6 +81,8 @@ def test_up_without_a_key_prints_a_token_and_the_cli_mints_and_revokes_credentia
         with db.reading(env["DATABASE_URL"]) as connection:
             actors = set(connection.execute(select(commands.c.actor)).scalars())
         assert actors == {"developer", "bob", "importer"}
+    output = log.read_text()
+    assert key not in output and minted.stdout.strip() not in output  # credentials never logged
 
 
 def test_the_rate_limit_is_shared_by_two_api_processes_and_answers_429_with_retry_after(

@@ -16,7 +16,7 @@ from tests.e2e.client import Client
 @pytest.fixture(scope="module")
 def findings(system: Client, node_scripts: Path) -> dict[str, Any]:
     done = subprocess.run(
-        ["node", str(node_scripts / "scenarios.mjs"), f"{system.base}/graphql"],
+        ["node", str(node_scripts / "scenarios.mjs"), f"{system.base}/graphql", system.credential or ""],
         capture_output=True,
         text=True,
         timeout=180,

@@ -29,7 +29,15 @@ def files(folder: Path) -> list[Path]:
 
 @pytest.mark.parametrize(
     "command",
-    [("verify",), ("projections", "status"), ("projections", "resume", "products"), ("web", "--port", "1")],
+    [
+        ("verify",),
+        ("projections", "status"),
+        ("projections", "resume", "products"),
+        ("web", "--port", "1"),
+        ("commands", "list"),
+        ("commands", "retry", "00000000-0000-0000-0000-000000000000"),
+        ("status", "--once"),
+    ],
 )
 def test_a_command_on_an_empty_folder_says_so_in_one_line_and_exits_2(
     command: tuple[str, ...], tmp_path: Path
@@ -65,3 +73,7 @@ def test_every_command_finds_the_data_folder_that_migrate_made(tmp_path: Path) -
         "projections", "status", "--json", "--data-dir", str(tmp_path / "eventshop-data"), cwd=elsewhere
     )
     assert found.returncode == 0 and '"name": "products"' in found.stdout
+    listed = eventshop(
+        "commands", "list", "--json", "--data-dir", str(tmp_path / "eventshop-data"), cwd=elsewhere
+    )
+    assert listed.returncode == 0 and listed.stdout == ""

@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
 from tartiflette import TartifletteError
 
+from api import engine as engines
 from api.errors import ConflictError, UserInputError, error_coercer
 
 
@@ -41,3 +43,46 @@ def test_graphql_request_errors_are_shown_with_a_code() -> None:
     error = coerce(TartifletteError("Field nope doesn't exist on Query"))
     assert error["message"] == "Field nope doesn't exist on Query"
     assert error["extensions"] == {"code": "GRAPHQL_VALIDATION_FAILED"}
+
+
+CREATE = "mutation($in: CreateProductInput!) { createProduct(input: $in) { status } }"
+PRICE = {"amount": 1, "currency": "EUR"}
+
+
+@pytest.mark.parametrize(
+    ("query", "variables", "message"),
+    [
+        (
+            "query($id: ID!) { product(id: $id) { id } }",
+            {"id": {"a": "x" * 1_000_000}},
+            "Variable < $id > got invalid value; Expected type < ID >.",
+        ),
+        (
+            CREATE,
+            {"in": {"sku": ["x" * 1_000_000], "name": "n", "price": PRICE}},
+            "Variable < $in > got invalid value; Expected type < String > at value.sku.",
+        ),
+        (
+            CREATE,
+            {"in": {"x" * 1_000_000: 1, "sku": "A", "name": "n", "price": PRICE}},
+            "Variable < $in > got invalid value.",
+        ),
+        (
+            "query($t: [String!]) { events(types: $t) { edges { cursor } } }",
+            {"t": ["x" * 1_000_000, None]},
+            "Variable < $t > got invalid value;"
+            " Expected non-nullable type < String! > not to be null at value[1].",
+        ),
+    ],
+    ids=["a megabyte for an ID", "a list for a String", "a megabyte-long field name", "a null in a list"],
+)
+def test_a_wrongly_typed_variable_is_named_with_its_path_and_type_never_echoed(
+    query: str, variables: dict[str, Any], message: str
+) -> None:
+    async def run() -> dict[str, Any]:
+        engine = await engines.engine()
+        result: dict[str, Any] = await engine.execute(query, variables=variables, context={})
+        return result
+
+    [error] = asyncio.run(run())["errors"]
+    assert (error["message"], error["extensions"]) == (message, {"code": "BAD_USER_INPUT"})

@@ -50,6 +50,8 @@ EUR_20 = Money(2000, "EUR")
 
 SKU_MESSAGE = "sku must be 1-32 characters of A-Z, 0-9 and '-', not starting with '-'"
 NAME_MESSAGE = "name must be 1-200 characters after trimming"
+RAW_NAME_MESSAGE = "name must be at most 400 characters before trimming"
+INVISIBLE_NAME_MESSAGE = "name must contain a visible character"
 DESCRIPTION_MESSAGE = "description must be at most 5000 characters"
 AMOUNT_TYPE_MESSAGE = "price amount must be an integer"
 AMOUNT_RANGE_MESSAGE = "price amount must be between 0 and 1000000000 minor units"
@@ -198,6 +200,46 @@ def test_bad_name_on_create_is_refused(name: str) -> None:
 def test_bad_name_on_update_is_refused(name: str) -> None:
     with pytest.raises(Rejected, match=exact(NAME_MESSAGE)):
         then([CREATED], UpdateProduct(PRODUCT_ID, name, None, T1))
+
+
+def test_a_name_of_a_million_blanks_around_one_letter_is_refused_before_trimming() -> None:
+    with pytest.raises(Rejected, match=exact(RAW_NAME_MESSAGE)):
+        then([], create(name=" " * 1_000_000 + "x"))
+    with pytest.raises(Rejected, match=exact(RAW_NAME_MESSAGE)):
+        then([CREATED], UpdateProduct(PRODUCT_ID, "x" + "\t" * 400, None, T1))
+
+
+def test_a_name_of_400_characters_before_trimming_is_accepted() -> None:
+    [event] = then([], create(name=" " * 200 + "n" * 200))
+    assert isinstance(event, ProductCreated)
+    assert event.name == "n" * 200
+
+
+INVISIBLE_NAMES = [
+    "\u200b",  # ZERO WIDTH SPACE
+    " \u200b\u200b ",
+    "\u200d\ufeff\u2060",  # ZERO WIDTH JOINER, BYTE ORDER MARK, WORD JOINER
+    "\u3164",  # HANGUL FILLER
+    "\u2800",  # BRAILLE PATTERN BLANK
+    "\u0301",  # a combining accent with nothing to sit on
+    "\ue000",  # a private-use character
+]
+
+
+@pytest.mark.parametrize("name", INVISIBLE_NAMES)
+def test_a_name_without_a_visible_character_is_refused(name: str) -> None:
+    with pytest.raises(Rejected, match=exact(INVISIBLE_NAME_MESSAGE)):
+        then([], create(name=name))
+    with pytest.raises(Rejected, match=exact(INVISIBLE_NAME_MESSAGE)):
+        then([CREATED], UpdateProduct(PRODUCT_ID, name, None, T1))
+
+
+@pytest.mark.parametrize("name", ["\u200bMug", "e\u0301", "\u2615", "\u65e5\u672c", "\u03a9", "1"])
+def test_a_name_with_a_visible_character_is_accepted(name: str) -> None:
+    assert name_problem(name) is None
+    [event] = then([], create(name=name))
+    assert isinstance(event, ProductCreated)
+    assert event.name == name
 
 
 # --- description ------------------------------------------------------------------------------------

@@ -1,19 +1,23 @@
 // Subscriptions through the reference client, the `graphql-ws` library, against a running API.
-// Usage: node scenarios.mjs http://host:port/graphql  -> prints one JSON object of findings.
+// Usage: node scenarios.mjs http://host:port/graphql TOKEN  -> prints one JSON object of findings.
 import { createClient } from "graphql-ws";
 import WebSocket from "ws";
 
 const http = process.argv[2];
 const url = http.replace(/^http/, "ws");
+const authorization = `Bearer ${process.argv[3]}`;
 
 function client() {
-  return createClient({ url, webSocketImpl: WebSocket, retryAttempts: 0, lazy: true });
+  return createClient({
+    url, webSocketImpl: WebSocket, retryAttempts: 0, lazy: true,
+    connectionParams: { Authorization: authorization },
+  });
 }
 
 async function post(query, variables) {
   const response = await fetch(http, {
     method: "POST",
-    headers: { "Content-Type": "application/json" },
+    headers: { "Content-Type": "application/json", Authorization: authorization },
     body: JSON.stringify({ query, variables }),
   });
   const body = await response.json();
