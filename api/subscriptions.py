@@ -35,13 +35,17 @@ async def command_updated(_parent: Any, args: Args, ctx: Args, _info: Any) -> As
 
 @Subscription("Subscription.productChanged", schema_name=SCHEMA_NAME)
 async def product_changed(_parent: Any, args: Args, ctx: Args, _info: Any) -> AsyncIterator[Args]:
-    """The product each time the read model shows a new event of it (null once deleted)."""
+    """The product now (null if it does not exist yet or any more), then each time the read model
+    shows a new event of it. The feed is joined before the product is read, so no change falls
+    between the two."""
     product_id = uuid_or_none(args["id"], "id") or ""
     feed, watcher = ctx["watcher"].feed, ctx["watcher"]
     follower = await feed.join(None, None, product_id, ctx["on_too_slow"])
     assert follower is not None
-    shown: Any = ()  # the version last shown (None once deleted)
     try:
+        product = await asyncio.to_thread(queries.product, ctx["database"], product_id)
+        shown = None if product is None else product["version"]  # the version last shown
+        yield {"productChanged": product}
         while True:
             position = (await feed.next(follower)).position
             while not await watcher.reached(position, queries.PRODUCTS, WAIT_STEP):

@@ -38,6 +38,7 @@ def test_command_updated_ends_with_the_terminal_status_and_its_token(findings: d
 
 def test_product_changed_follows_the_read_model_until_the_delete(findings: dict[str, Any]) -> None:
     assert findings["productChanged"] == [
+        {"version": 1, "price": {"amount": 100}},
         {"version": 2, "price": {"amount": 250}},
         {"version": 3, "price": {"amount": 300}},
         None,

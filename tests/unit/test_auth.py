@@ -23,7 +23,9 @@ from store import settings
 from store.actor import JWT, Actor
 from tests import auth
 
-NOW = datetime.now(UTC)
+
+def now() -> datetime:
+    return datetime.now(UTC)
 
 
 def authenticator(**env: str) -> Authenticator:
@@ -60,7 +62,7 @@ def test_a_forged_signature_is_refused() -> None:
             "roles": ["admin"],
             "iss": "eventshop",
             "aud": "eventshop",
-            "exp": NOW + timedelta(hours=1),
+            "exp": now() + timedelta(hours=1),
         },
         b"not-the-secret-not-the-secret-not-the-secret",
         algorithm="HS256",
@@ -82,7 +84,7 @@ def _unsigned(claims: dict[str, Any]) -> str:
 
 def test_alg_none_and_unsigned_tokens_are_refused() -> None:
     claims = {"sub": "mallory", "roles": ["admin"], "iss": "eventshop", "aud": "eventshop"}
-    claims["exp"] = int((NOW + timedelta(hours=1)).timestamp())  # type: ignore[assignment]
+    claims["exp"] = int((now() + timedelta(hours=1)).timestamp())  # type: ignore[assignment]
     assert refused(authenticator(), _unsigned(claims)) == "the token is not valid"
     assert refused(authenticator(), _unsigned(claims)[:-1]) == "the token is not valid"
 
@@ -104,7 +106,7 @@ def test_an_rs256_key_accepts_its_tokens_and_refuses_hs256_signed_with_the_publi
         "roles": ["admin"],
         "iss": "eventshop",
         "aud": "eventshop",
-        "exp": NOW + timedelta(hours=1),
+        "exp": now() + timedelta(hours=1),
     }
     assert actor(checker, jwt.encode(claims, private, algorithm="RS256")) == Actor("svc", JWT, ("admin",))
     confused = _hmac_token(claims, public.read_bytes())
@@ -128,9 +130,9 @@ def _hmac_token(claims: dict[str, Any], key: bytes) -> str:
 
 def test_expired_and_not_yet_valid_tokens_are_refused_beyond_the_leeway() -> None:
     checker = authenticator(EVENTSHOP_JWT_LEEWAY="30")
-    assert refused(checker, auth.token(exp=NOW - timedelta(seconds=31))) == "the token has expired"
-    assert actor(checker, auth.token(exp=NOW - timedelta(seconds=20))) is not None
-    assert refused(checker, auth.token(nbf=NOW + timedelta(seconds=60))) == "the token is not valid yet"
+    assert refused(checker, auth.token(exp=now() - timedelta(seconds=31))) == "the token has expired"
+    assert actor(checker, auth.token(exp=now() - timedelta(seconds=20))) is not None
+    assert refused(checker, auth.token(nbf=now() + timedelta(seconds=60))) == "the token is not valid yet"
     assert refused(checker, auth.token(exp=None)) == "the token is not valid"
 
 
@@ -167,7 +169,7 @@ def test_an_es256_public_key_pins_es256(tmp_path: Path) -> None:
     )
     (tmp_path / "ec.pem").write_bytes(pem)
     checker = authenticator(EVENTSHOP_JWT_PUBLIC_KEY=str(tmp_path / "ec.pem"), EVENTSHOP_JWT_SECRET="")
-    claims = {"sub": "svc", "iss": "eventshop", "aud": "eventshop", "exp": NOW + timedelta(hours=1)}
+    claims = {"sub": "svc", "iss": "eventshop", "aud": "eventshop", "exp": now() + timedelta(hours=1)}
     assert actor(checker, jwt.encode(claims, private, algorithm="ES256")) == Actor("svc", JWT, ())
     other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     assert refused(checker, jwt.encode(claims, other, algorithm="RS256")) == "the token is not valid"
@@ -181,7 +183,7 @@ def test_a_jwks_file_picks_the_key_by_kid(tmp_path: Path) -> None:
         keys.append({**jwk, "kid": kid, "alg": "RS256", "use": "sig"})
     (tmp_path / "jwks.json").write_text(json.dumps({"keys": keys}))
     checker = authenticator(EVENTSHOP_JWKS_FILE=str(tmp_path / "jwks.json"), EVENTSHOP_JWT_SECRET="")
-    claims = {"sub": "svc", "iss": "eventshop", "aud": "eventshop", "exp": NOW + timedelta(hours=1)}
+    claims = {"sub": "svc", "iss": "eventshop", "aud": "eventshop", "exp": now() + timedelta(hours=1)}
     assert actor(checker, jwt.encode(claims, second, algorithm="RS256", headers={"kid": "two"})) is not None
     assert refused(checker, jwt.encode(claims, first, algorithm="RS256", headers={"kid": "two"}))
     assert refused(checker, jwt.encode(claims, first, algorithm="RS256", headers={"kid": "three"}))

@@ -40,13 +40,15 @@ function product() {
 // Collect `count` results of a subscription (or all of them until it completes).
 function collect(c, query, variables, count) {
   const results = [];
-  let stop;
+  let stop, started;
+  const first = new Promise((resolve) => { started = resolve; });
   const done = new Promise((resolve, reject) => {
     stop = c.subscribe(
       { query, variables },
       {
         next: (result) => {
           results.push(result);
+          started(result);
           if (count && results.length >= count) resolve(results);
         },
         error: (error) => reject(error instanceof Error ? error : new Error(`${JSON.stringify(error)} ${error.code ?? ""} ${error.reason ?? ""}`)),
@@ -54,7 +56,7 @@ function collect(c, query, variables, count) {
       },
     );
   });
-  return { done, stop: () => stop() };
+  return { done, first, stop: () => stop() };
 }
 
 function within(promise, ms, what) {
@@ -105,8 +107,8 @@ const findings = {};
 {
   const c = client();
   const id = (await post(CREATE, { input: product(), wait: "VISIBLE" })).createProduct.aggregateId;
-  const changes = collect(c, `subscription($id: ID!) { productChanged(id: $id) { version price { amount } } }`, { id }, 3);
-  await new Promise((resolve) => setTimeout(resolve, 500));
+  const changes = collect(c, `subscription($id: ID!) { productChanged(id: $id) { version price { amount } } }`, { id }, 4);
+  await within(changes.first, 20000, "productChanged's first answer: the product now");
   await post(PRICE, { input: { id, price: { amount: 250, currency: "EUR" } } });
   await post(PRICE, { input: { id, price: { amount: 300, currency: "EUR" } } });
   await post(DELETE, { input: { id } });
