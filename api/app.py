@@ -46,6 +46,13 @@ async def _stop(app: web.Application) -> None:
     await app[GATE].close()
 
 
+def check(config: Settings) -> None:
+    """Raise `SettingsError` (naming the variable) for a key file or a manifest the API could not
+    use, so that it stops before it serves."""
+    Authenticator(config)
+    persisted.Documents(config.auth.trusted_documents)
+
+
 def quiet_malformed_requests(record: logging.LogRecord) -> bool:
     """A request aiohttp could not parse (a bad Content-Length, chunked with a length...) is the
     client's fault: one WARNING line saying what was wrong, not an ERROR with a traceback."""
@@ -89,8 +96,7 @@ def run(config: Settings, host: str, port: int, workers: int = 1) -> None:
     """
     logs.configure(config.json_logs, config.log_level)
     logging.getLogger("aiohttp.server").addFilter(quiet_malformed_requests)
-    Authenticator(config)  # a key file that cannot be read stops the API here, before it serves
-    persisted.Documents(config.auth.trusted_documents)  # and so does a bad manifest
+    check(config)
     (log.info if config.auth.required else log.warning)(describe(config))
     listener = socket.create_server((host, port), backlog=1024)
     if workers <= 1:

@@ -49,6 +49,8 @@ class Watcher:
         self._database_url = database_url
         self.feed = EventFeed(database_url)
         self._redis_url = broker.client_url(broker_url)
+        self._handled = notify.channel(broker_url, notify.HANDLED)
+        self._projected = notify.channel(broker_url, notify.PROJECTED)
         self._commands: dict[str, list[asyncio.Future[Handled]]] = {}
         self._positions: dict[str, int] = {}
         self._reached: dict[str, list[tuple[int, int, asyncio.Future[None]]]] = {}
@@ -180,7 +182,7 @@ class Watcher:
             client = aioredis.Redis.from_url(url, socket_connect_timeout=2)
             try:
                 async with client.pubsub() as pubsub:
-                    await pubsub.subscribe(notify.HANDLED, notify.PROJECTED)
+                    await pubsub.subscribe(self._handled, self._projected)
                     await self._check()
                     while not self._stopping:
                         message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
@@ -196,7 +198,7 @@ class Watcher:
     def _dispatch(self, channel: bytes, data: bytes) -> None:
         try:
             payload = notify.decode(data)
-            if channel.decode() == notify.HANDLED:
+            if channel.decode() == self._handled:
                 found = {
                     command_id: Handled(status, error, position)
                     for command_id, status, error, position in payload

@@ -43,6 +43,7 @@ def web(
     from api.app import run
 
     config = existing(data_dir)
+    _usable(config)
     metrics_directory(config, empty=False)
     console.print(f"eventshop API on http://{host}:{port}/graphql ({workers} process(es))")
     run(config, host, port, workers)
@@ -66,6 +67,7 @@ def up(
     from store import migrate as migrations
 
     config = use(data_dir)
+    _usable(config)
     config.data_dir.mkdir(parents=True, exist_ok=True)
     metrics_directory(config, empty=True)
     migrations.upgrade(config.database_url)
@@ -83,6 +85,17 @@ def up(
     console.print(f"broker {config.broker_url}", soft_wrap=True)
     console.print("Ctrl-C stops everything")
     sys.exit(Supervisor(programs, env, ready).run())
+
+
+def _usable(config: settings.Settings) -> None:
+    """Exit 2 with one line when a key file or a trusted-documents manifest cannot be used."""
+    from api.app import check
+
+    try:
+        check(config)
+    except settings.SettingsError as error:
+        typer.echo(f"eventshop: {error}", err=True)
+        raise typer.Exit(2) from None
 
 
 def _print_access(config: settings.Settings) -> None:

@@ -31,7 +31,11 @@ def use(data_dir: Path | None) -> settings.Settings:
     processes this one starts."""
     if data_dir is not None:
         os.environ["EVENTSHOP_DATA_DIR"] = str(data_dir.resolve())
-    config = settings.load()
+    try:
+        config = settings.load()
+    except (settings.SettingsError, ValueError) as error:
+        typer.echo(f"eventshop: {error}", err=True)
+        raise typer.Exit(2) from None
     os.environ["EVENTSHOP_DATA_DIR"] = str(config.data_dir)
     return config
 

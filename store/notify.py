@@ -20,18 +20,28 @@ from store.mailbox import Outcome
 
 log = logging.getLogger(__name__)
 
-HANDLED = "eventshop:handled"
-PROJECTED = "eventshop:projected"
+HANDLED = "handled"
+PROJECTED = "projected"
+
+
+def channel(broker_url: str, kind: str) -> str:
+    """The channel of one kind of notification. Unlike queues, Redis's pub/sub channels are shared
+    by every database of a server, so each database's notifications go on channels of their own:
+    two systems on one Redis server never hear each other."""
+    client = broker.redis_client(broker_url)
+    database = client.connection_pool.connection_kwargs.get("db", 0) if client is not None else 0
+    return f"eventshop:{database}:{kind}"
 
 
 def handled(broker_url: str, outcomes: Sequence[Outcome]) -> None:
     """These commands were committed with these outcomes."""
-    _publish(broker_url, HANDLED, [[o.command_id, o.status, o.error, o.position] for o in outcomes])
+    payload = [[o.command_id, o.status, o.error, o.position] for o in outcomes]
+    _publish(broker_url, channel(broker_url, HANDLED), payload)
 
 
 def projected(broker_url: str, name: str, position: int) -> None:
     """Projection `name` committed its checkpoint at `position`."""
-    _publish(broker_url, PROJECTED, [name, position])
+    _publish(broker_url, channel(broker_url, PROJECTED), [name, position])
 
 
 def decode(message: bytes | str) -> Any:

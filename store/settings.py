@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
+
+N = TypeVar("N", int, float)
 
 MAX_LEEWAY = 60.0  # seconds: the most clock skew a token's exp/nbf may be granted
 
@@ -87,15 +90,15 @@ def load(environ: Mapping[str, str] | None = None) -> Settings:
         database_url=env.get("DATABASE_URL") or f"sqlite:///{folder / 'eventshop.db'}",
         broker_url=broker_url or f"redis+socket://{folder / 'broker' / 'redis.sock'}",
         embedded_broker=not broker_url,
-        partitions=int(env.get("EVENTSHOP_PARTITIONS") or 16),
-        command_batch=int(env.get("EVENTSHOP_COMMAND_BATCH") or 100),
-        projection_batch=int(env.get("EVENTSHOP_PROJECTION_BATCH") or 500),
-        max_attempts=int(env.get("EVENTSHOP_MAX_ATTEMPTS") or 5),
-        redeliver_after=float(env.get("EVENTSHOP_REDELIVER_AFTER") or 5),
-        broker_timeout=float(env.get("EVENTSHOP_BROKER_TIMEOUT") or 3),
-        wait_timeout=float(env.get("EVENTSHOP_WAIT_TIMEOUT") or 5),
-        ready_max_lag=int(env.get("EVENTSHOP_READY_MAX_LAG") or 10_000),
-        metrics_port=int(env["EVENTSHOP_METRICS_PORT"]) if env.get("EVENTSHOP_METRICS_PORT") else None,
+        partitions=_number(env, "EVENTSHOP_PARTITIONS", 16, int),
+        command_batch=_number(env, "EVENTSHOP_COMMAND_BATCH", 100, int),
+        projection_batch=_number(env, "EVENTSHOP_PROJECTION_BATCH", 500, int),
+        max_attempts=_number(env, "EVENTSHOP_MAX_ATTEMPTS", 5, int),
+        redeliver_after=_number(env, "EVENTSHOP_REDELIVER_AFTER", 5.0, float),
+        broker_timeout=_number(env, "EVENTSHOP_BROKER_TIMEOUT", 3.0, float),
+        wait_timeout=_number(env, "EVENTSHOP_WAIT_TIMEOUT", 5.0, float),
+        ready_max_lag=_number(env, "EVENTSHOP_READY_MAX_LAG", 10_000, int),
+        metrics_port=_number(env, "EVENTSHOP_METRICS_PORT", 0, int) or None,
         json_logs=(env.get("EVENTSHOP_LOG_FORMAT") or ("json" if _production(env) else "console")) == "json",
         log_level=(env.get("EVENTSHOP_LOG_LEVEL") or "INFO").upper(),
         auth=_auth(env),
@@ -110,7 +113,7 @@ def _auth(env: Mapping[str, str]) -> Auth:
     reads = (env.get("EVENTSHOP_READS") or "anonymous").lower()
     if reads not in ("anonymous", "authenticated"):
         raise SettingsError(f"EVENTSHOP_READS must be anonymous or authenticated, not {reads!r}")
-    leeway = float(env.get("EVENTSHOP_JWT_LEEWAY") or 30)
+    leeway = _number(env, "EVENTSHOP_JWT_LEEWAY", 30.0, float)
     if not 0 <= leeway <= MAX_LEEWAY:
         raise SettingsError(f"EVENTSHOP_JWT_LEEWAY must be between 0 and {MAX_LEEWAY:g} seconds")
     origins = tuple(o.strip() for o in (env.get("EVENTSHOP_CORS_ORIGINS") or "").split(",") if o.strip())
@@ -124,7 +127,7 @@ def _auth(env: Mapping[str, str]) -> Auth:
         issuer=env.get("EVENTSHOP_JWT_ISSUER") or "eventshop",
         audience=env.get("EVENTSHOP_JWT_AUDIENCE") or "eventshop",
         leeway=leeway,
-        rate_limit=float(env.get("EVENTSHOP_RATE_LIMIT") or 50),
+        rate_limit=_number(env, "EVENTSHOP_RATE_LIMIT", 50.0, float),
         cors_origins=origins,
         trusted_documents=_path(env.get("EVENTSHOP_TRUSTED_DOCUMENTS")),
     )
@@ -132,7 +135,7 @@ def _auth(env: Mapping[str, str]) -> Auth:
 
 def _limits(env: Mapping[str, str]) -> Limits:
     def number(name: str, default: int) -> int:
-        return int(env.get(name) or default)
+        return _number(env, name, default, int)
 
     return Limits(
         max_body=number("EVENTSHOP_MAX_BODY", 1024 * 1024),
@@ -146,9 +149,20 @@ def _limits(env: Mapping[str, str]) -> Limits:
         max_mutations=number("EVENTSHOP_MAX_MUTATIONS", 10),
         max_fields=number("EVENTSHOP_MAX_FIELDS", 500),
         max_response=number("EVENTSHOP_MAX_RESPONSE", 4 * 1024 * 1024),
-        header_timeout=float(env.get("EVENTSHOP_HEADER_TIMEOUT") or 10),
-        body_timeout=float(env.get("EVENTSHOP_BODY_TIMEOUT") or 10),
+        header_timeout=_number(env, "EVENTSHOP_HEADER_TIMEOUT", 10.0, float),
+        body_timeout=_number(env, "EVENTSHOP_BODY_TIMEOUT", 10.0, float),
     )
+
+
+def _number(env: Mapping[str, str], name: str, default: N, kind: Callable[[str], N]) -> N:
+    """The variable `name` as a number of `kind` (`default` when unset or empty)."""
+    value = env.get(name)
+    if not value:
+        return default
+    try:
+        return kind(value)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number, not {value!r}") from None
 
 
 def _production(env: Mapping[str, str]) -> bool:

@@ -162,3 +162,14 @@ def test_websocket_credentials_come_in_connection_init(database: str, broker: st
         forbidden = ws_scenario(url, reader, subscribe(CREATE, sku="AUTH-WS-2"))
         assert forbidden["payload"]["errors"][0]["extensions"]["code"] == "FORBIDDEN", forbidden
     assert recorded(database) == (0, 0)
+
+
+def test_with_auth_off_anyone_may_write_and_is_recorded_as_anonymous(database: str, broker: str) -> None:
+    env = {**os.environ, "DATABASE_URL": database, "BROKER_URL": broker, "EVENTSHOP_AUTH": "off"}
+    with served(settings.load(env)) as url:
+        status, _headers, body = post(url, CREATE, sku="AUTH-OFF")
+        assert status == 200 and "errors" not in body, body
+        assert post(url, READ, credential="not-even-a-token")[0] == 200  # nothing is checked
+    with db.reading(database) as connection:
+        row = connection.execute(select(commands)).one()
+    assert (row.actor, row.actor_credential, row.actor_roles) == ("anonymous", "none", [])

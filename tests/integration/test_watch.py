@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
@@ -13,7 +13,7 @@ from sqlalchemy import event, update
 
 from api import watch
 from api.watch import ALL_PROJECTIONS, Watcher
-from store import db, mailbox, notify
+from store import broker, db, mailbox, notify
 from store.schema import projections
 from tests.config import config
 from tests.integration.helpers import create, partition, record
@@ -148,3 +148,21 @@ def notified(broker: str) -> projector.Progress:
         notify.projected(broker, name, position)
 
     return progress
+
+
+def test_systems_on_two_databases_of_one_redis_server_never_hear_each_others_notifications(
+    make_broker: Callable[[], str],
+) -> None:
+    ours, theirs = make_broker(), make_broker()
+    assert notify.channel(ours, notify.PROJECTED) != notify.channel(theirs, notify.PROJECTED)
+    client = broker.redis_client(ours)
+    assert client is not None
+    with client.pubsub() as pubsub:  # type: ignore[no-untyped-call]
+        pubsub.subscribe(notify.channel(ours, notify.PROJECTED), notify.channel(ours, notify.HANDLED))
+        while pubsub.get_message(timeout=1) is not None:
+            pass  # the subscription confirmations
+        notify.projected(theirs, "products", 6000)
+        assert pubsub.get_message(timeout=0.5) is None
+        notify.projected(ours, "products", 7)
+        message = pubsub.get_message(timeout=2)
+        assert message is not None and notify.decode(message["data"]) == ["products", 7]
