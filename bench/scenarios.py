@@ -32,6 +32,7 @@ from store.codec import to_json
 from store.schema import event_head, events
 from store.settings import Settings
 from workers import command_handler, projector
+from workers import rebuild as rebuilding
 
 
 def seed_products(url: str, database: str, count: int) -> list[str]:
@@ -254,11 +255,11 @@ def aggregate_load(database: str, sizes: tuple[int, ...], loads: int) -> dict[st
 
 
 def _rebuild(config: Settings, name: str, queue: multiprocessing.Queue[tuple[float, int]]) -> None:
-    projector.reset(config.database_url, name)
+    """`eventshop projections rebuild`: shadow tables filled from every event, then the switch."""
     start = time.perf_counter()
-    applied = projector.catch_up(config, name, 2000)
+    position = rebuilding.rebuild(config, name, lambda _position, _target: None)
     elapsed = time.perf_counter() - start
-    queue.put((applied / elapsed, _peak_rss_kib()))
+    queue.put((position / elapsed, _peak_rss_kib()))
 
 
 def _peak_rss_kib() -> int:
