@@ -27,6 +27,7 @@ WRITE_ROLES = {"Product": "catalog:write"}  # the role each aggregate's commands
 ROLES = (ADMIN, *sorted(set(WRITE_ROLES.values())))
 KEY_CACHE_SECONDS = 0.5
 KEY_CACHE_SIZE = 10_000
+TOKEN_CACHE_SIZE = 10_000
 MAX_SUBJECT = 128
 CURVES = {"secp256r1": "ES256", "secp384r1": "ES384", "secp521r1": "ES512"}
 
@@ -50,6 +51,7 @@ class Authenticator:
         self._database_url = config.database_url
         self._keys, self._default = _verification_keys(config)
         self._cache: dict[str, tuple[float, Actor | None]] = {}
+        self._verified: dict[str, tuple[float, Actor]] = {}  # token -> (its exp, its actor)
 
     async def actor(self, authorization: str | None) -> Actor | None:
         """The actor the header names, None without one; raises Unauthenticated for a bad one."""
@@ -64,6 +66,18 @@ class Authenticator:
         return self._jwt(credential)
 
     def _jwt(self, token: str) -> Actor:
+        """The token's actor. A token once verified is remembered until its `exp` (a JWT cannot
+        be revoked), so a client sending the same token again costs a dictionary lookup."""
+        known = self._verified.get(token)
+        if known is not None and known[0] > time.time():
+            return known[1]
+        actor, expires = self._verify(token)
+        if len(self._verified) >= TOKEN_CACHE_SIZE:
+            self._verified.clear()
+        self._verified[token] = (expires, actor)
+        return actor
+
+    def _verify(self, token: str) -> tuple[Actor, float]:
         try:
             header = jwt.get_unverified_header(token)
             key, algorithm = self._key(header.get("kid"))
@@ -89,7 +103,7 @@ class Authenticator:
             raise Unauthenticated(f"the token's sub must be a string of 1 to {MAX_SUBJECT} characters")
         if not isinstance(roles, list) or not all(isinstance(role, str) for role in roles):
             raise Unauthenticated("the token's roles claim must be an array of strings")
-        return Actor(subject, JWT, tuple(roles))
+        return Actor(subject, JWT, tuple(roles)), float(claims["exp"])
 
     def _key(self, kid: Any) -> Key:
         if isinstance(kid, str) and kid in self._keys:

@@ -8,6 +8,7 @@ import base64
 import hashlib
 import hmac
 import json
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -204,3 +205,11 @@ def test_product_commands_need_catalog_write_or_admin() -> None:
     for roles in ((), ("catalog:read",), ("Admin",)):
         with pytest.raises(ForbiddenError):
             authorize(Actor("c", JWT, roles), "Product")
+
+
+def test_a_remembered_token_is_still_refused_once_it_expires() -> None:
+    checker = authenticator(EVENTSHOP_JWT_LEEWAY="0")
+    token = auth.token(exp=now() + timedelta(seconds=1))
+    assert actor(checker, token) == actor(checker, token) == Actor("tester", JWT, ("admin",))
+    time.sleep(1.2)
+    assert refused(checker, token) == "the token has expired"
