@@ -62,6 +62,13 @@ def engine(url: str) -> Engine:
     return _engines[key]
 
 
+def dispose(url: str) -> None:
+    """Close this process's engine for `url` and forget it (before its SQLite file is deleted)."""
+    found = _engines.pop((os.getpid(), normalise_url(url)), None)
+    if found is not None:
+        found.dispose()
+
+
 def is_postgres(connection: Connection) -> bool:
     return connection.dialect.name == "postgresql"
 
@@ -70,12 +77,12 @@ def is_postgres(connection: Connection) -> bool:
 def writing(url: str) -> Iterator[Connection]:
     """A write transaction, committed on success and rolled back on error."""
     found = engine(url)
-    with _writer_turn(found), found.connect() as connection, connection.begin():
+    with writer_turn(found), found.connect() as connection, connection.begin():
         yield connection
 
 
 @contextmanager
-def _writer_turn(found: Engine) -> Iterator[None]:
+def writer_turn(found: Engine) -> Iterator[None]:
     """On SQLite, wait for the writers' file lock before `BEGIN IMMEDIATE`, and hold it until the
     commit. SQLite's own busy handler polls with sleeps of up to 100 ms, so under several writing
     processes the write lock sits idle between holders; a blocked `flock` wakes as soon as it is

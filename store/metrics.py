@@ -76,36 +76,48 @@ class StoreCollector(Collector):
     def __init__(self, database_url: str) -> None:
         self._url = database_url
 
+    def describe(self) -> Iterator[Metric]:
+        """The families `collect` yields, without reading the database."""
+        yield from _store_families(0).values()
+
     def collect(self) -> Iterator[Metric]:
-        labels = ["projection"]
-        position = GaugeMetricFamily("eventshop_projection_position", "Last event applied", labels=labels)
-        lag = GaugeMetricFamily("eventshop_projection_lag_events", "Events behind the head", labels=labels)
-        seconds = GaugeMetricFamily(
-            "eventshop_projection_lag_seconds", "Age of the oldest event not applied yet", labels=labels
-        )
-        halted = GaugeMetricFamily("eventshop_projection_halted", "1 while halted at an event", labels=labels)
-        depth = GaugeMetricFamily(
-            "eventshop_mailbox_depth", "Pending commands per partition", labels=["partition"]
-        )
         now = datetime.now(UTC)
         with db.reading(self._url) as connection:
             head = eventstore.head(connection)
+            found = _store_families(head)
             for row in connection.execute(
                 select(projections.c.name, projections.c.position, projections.c.status)
             ):
-                position.add_metric([row.name], row.position)
-                lag.add_metric([row.name], head - row.position)
-                halted.add_metric([row.name], 1 if row.status == "HALTED" else 0)
+                found["position"].add_metric([row.name], row.position)
+                found["lag"].add_metric([row.name], head - row.position)
+                found["halted"].add_metric([row.name], 1 if row.status == "HALTED" else 0)
                 oldest = connection.execute(
                     select(events.c.recorded_at).where(events.c.position == row.position + 1)
                 ).scalar()
-                seconds.add_metric([row.name], (now - oldest).total_seconds() if oldest else 0.0)
+                found["seconds"].add_metric([row.name], (now - oldest).total_seconds() if oldest else 0.0)
             pending = connection.execute(
                 select(commands.c.partition, func.count())
                 .where(commands.c.status == "PENDING")
                 .group_by(commands.c.partition)
             )
             for partition, count in pending:
-                depth.add_metric([str(partition)], count)
-        yield GaugeMetricFamily("eventshop_event_store_head", "Position of the last event", value=head)
-        yield from (position, lag, seconds, halted, depth)
+                found["depth"].add_metric([str(partition)], count)
+        yield from found.values()
+
+
+def _store_families(head: int) -> dict[str, GaugeMetricFamily]:
+    labels = ["projection"]
+    return {
+        "head": GaugeMetricFamily("eventshop_event_store_head", "Position of the last event", value=head),
+        "position": GaugeMetricFamily("eventshop_projection_position", "Last event applied", labels=labels),
+        "lag": GaugeMetricFamily("eventshop_projection_lag_events", "Events behind the head", labels=labels),
+        "seconds": GaugeMetricFamily(
+            "eventshop_projection_lag_seconds", "Age of the oldest event not applied yet", labels=labels
+        ),
+        "halted": GaugeMetricFamily(
+            "eventshop_projection_halted", "1 while halted at an event", labels=labels
+        ),
+        "depth": GaugeMetricFamily(
+            "eventshop_mailbox_depth", "Pending commands per partition", labels=["partition"]
+        ),
+    }

@@ -12,9 +12,8 @@ commits. Events a projection was told to skip (`projections skip`) are skipped a
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -113,8 +112,7 @@ class _Shadow:
                 connection.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{self.schema}" CASCADE')
             return
         assert self.file is not None
-        with suppress(KeyError):
-            db._engines.pop((os.getpid(), self._file_url())).dispose()
+        db.dispose(self._file_url())
         for suffix in ("", "-wal", "-shm", "-writer", "-journal"):
             Path(f"{self.file}{suffix}").unlink(missing_ok=True)
 
@@ -137,7 +135,7 @@ class _Shadow:
                 yield connection
             return
         found = db.engine(self.url)
-        with db._writer_turn(found), found.connect() as connection:
+        with db.writer_turn(found), found.connect() as connection:
             driver = connection.connection.driver_connection
             assert driver is not None
             driver.execute(f"ATTACH DATABASE ? AS {ATTACHED}", (str(self.file),))
