@@ -1,6 +1,10 @@
 """Log lines: structlog over the standard library's logging, readable in a terminal and one JSON
 object per line in production, each carrying what the context has bound (the correlation id, a
-command id, positions). Every process configures it once, at its start."""
+command id, positions). Every process configures it once, at its start.
+
+Tracebacks are plain text: a rich traceback prints every frame's local variables, which may hold
+credentials or personal data, and takes seconds to render a deep one (kombu's), in whichever
+thread logged it; in the API that is the event loop."""
 
 from __future__ import annotations
 
@@ -27,7 +31,9 @@ def configure(json_lines: bool, level: str = "INFO") -> None:
         cache_logger_on_first_use=True,
     )
     renderer: Any = (
-        structlog.processors.JSONRenderer() if json_lines else structlog.dev.ConsoleRenderer(colors=False)
+        structlog.processors.JSONRenderer()
+        if json_lines
+        else structlog.dev.ConsoleRenderer(colors=False, exception_formatter=structlog.dev.plain_traceback)
     )
     formatter = structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=[*SHARED, structlog.stdlib.ExtraAdder()],

@@ -15,7 +15,7 @@ from sqlalchemy.engine import make_url
 
 from store import db, migrate
 from store.schema import metadata
-from tests import auth
+from tests import auth, processes
 
 _skipped: list[str] = []
 
@@ -38,8 +38,18 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
         _skipped.append(report.nodeid)
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    processes.interrupt_on_sigterm()
+
+
+@pytest.hookimpl(trylast=True)  # after every fixture's teardown
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """In CI a skipped test is an error: every service a test needs must be there."""
+    """No process a test started outlives the session: what is left is killed, and named as an
+    error, since a test must stop what it starts. In CI a skipped test is an error too: every
+    service a test needs must be there."""
+    if left := processes.kill_leftovers():
+        print(f"\nthese processes were left running, and have been killed: {left}")
+        session.exitstatus = session.exitstatus or 1
     if os.environ.get("CI") and _skipped:
         print(f"\nCI forbids skipped tests, but these were skipped: {_skipped}")
         session.exitstatus = 1

@@ -8,6 +8,7 @@ from pathlib import Path
 import redis
 
 from store.broker import server_binary
+from tests import processes
 from tests.e2e.client import wait_for
 
 
@@ -23,7 +24,7 @@ class RedisServer:
     def start(self) -> None:
         command = [str(server_binary()), "--port", str(self.port), "--bind", "127.0.0.1"]
         command += ["--save", "", "--appendonly", "no"]
-        self.process = subprocess.Popen(command, cwd=self.folder, stdout=subprocess.DEVNULL)
+        self.process = processes.start(command, cwd=self.folder, stdout=subprocess.DEVNULL)
         wait_for(self._pong, 30, "redis-server to answer")
 
     def kill(self) -> None:

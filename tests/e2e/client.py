@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -11,11 +10,11 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
-from tests import auth
+from tests import auth, processes
 
 T = TypeVar("T")
 
@@ -123,36 +122,25 @@ def _healthy(client: Client, process: subprocess.Popen[bytes], log: Path) -> boo
 def start_up(env: dict[str, str], port: int, data_dir: Path, log: Path) -> subprocess.Popen[bytes]:
     """`eventshop up` in its own process group, its output appended to `log`."""
     with log.open("ab") as output:
-        return subprocess.Popen(
+        return processes.start(
             [sys.executable, "-m", "eventshop", "up", "--port", str(port), "--data-dir", str(data_dir)],
             env=env,
             stdout=output,
             stderr=subprocess.STDOUT,
-            start_new_session=True,
         )
 
 
 def stop(process: subprocess.Popen[bytes], timeout: float = 15) -> bool:
     """Press Ctrl-C (SIGINT to the whole process group, as a terminal does); True if every
     process of the group ended within `timeout` seconds."""
-    with suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGINT)
+    processes.signal_group(process, signal.SIGINT)
     try:
-        ended = lambda: process.poll() is not None and not group_alive(process.pid)  # noqa: E731
+        ended = lambda: process.poll() is not None and not processes.group_alive(process.pid)  # noqa: E731
         wait_for(ended, timeout, "every process of the group to end")
         clean = True
     except AssertionError:
         clean = False
     if not clean:
-        with suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
+        processes.signal_group(process, signal.SIGKILL)
     process.wait()
     return clean
-
-
-def group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    return True

@@ -28,6 +28,7 @@ from typing import Any
 import aiohttp
 import pytest
 
+from tests import processes
 from tests.conftest import free_port
 from tests.e2e.client import Client, wait_for
 
@@ -254,19 +255,18 @@ def production(
     }
     port, log = free_port(), tmp_path_factory.mktemp("production") / "web.log"
     with log.open("wb") as output:
-        process = subprocess.Popen(
+        process = processes.start(
             [sys.executable, "-m", "eventshop", "web", "--port", str(port)],
             env=env,
             stdout=output,
             stderr=subprocess.STDOUT,
-            start_new_session=True,
         )
     api = Client(f"http://127.0.0.1:{port}")
     try:
         wait_for(lambda: _answers(api, process, log), 60, "the production API")
         yield api
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
+        processes.signal_group(process, signal.SIGTERM)
         process.wait(30)
 
 

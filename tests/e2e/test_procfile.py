@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from tests import processes
 from tests.conftest import free_port
 from tests.e2e.client import Client, wait_for
 
@@ -54,9 +55,7 @@ def test_honcho_scales_workers_with_unique_names(
     }
     command = ["honcho", "start", "-f", str(ROOT / "Procfile"), "-p", str(base), "-c", "worker=2"]
     with (tmp_path / "honcho.log").open("wb") as log:
-        process = subprocess.Popen(
-            command, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-        )
+        process = processes.start(command, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     try:
         api, monitor = (
             Client(f"http://127.0.0.1:{base}"),
@@ -83,11 +82,11 @@ def test_honcho_scales_workers_with_unique_names(
     except AssertionError:
         pytest.fail((tmp_path / "honcho.log").read_text()[-5000:], pytrace=True)
     finally:
-        os.killpg(process.pid, signal.SIGINT)
+        processes.signal_group(process, signal.SIGINT)
         try:
             process.wait(30)
         except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
+            processes.signal_group(process, signal.SIGKILL)
             process.wait()
 
 

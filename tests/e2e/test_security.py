@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from eventshop import topology
 from store import db
 from store.schema import commands
-from tests import auth
+from tests import auth, processes
 from tests.conftest import free_port
 from tests.e2e.client import Client, running_system, wait_for
 
@@ -91,10 +91,7 @@ def test_the_rate_limit_is_shared_by_two_api_processes_and_answers_429_with_retr
     database = make_database()
     env = {**os.environ, "DATABASE_URL": database, "BROKER_URL": make_broker(), "EVENTSHOP_RATE_LIMIT": "5"}
     ports = [free_port(), free_port()]
-    processes = [
-        subprocess.Popen(topology.web("127.0.0.1", port, workers=1), env=env, start_new_session=True)
-        for port in ports
-    ]
+    webs = [processes.start(topology.web("127.0.0.1", port, workers=1), env=env) for port in ports]
     try:
         apis = [Client(f"http://127.0.0.1:{port}") for port in ports]
         for api in apis:
@@ -120,8 +117,8 @@ def test_the_rate_limit_is_shared_by_two_api_processes_and_answers_429_with_retr
                 == len(accepted) + 1
             )
     finally:
-        for process in processes:
-            os.killpg(process.pid, signal.SIGTERM)
+        for process in webs:
+            processes.signal_group(process, signal.SIGTERM)
             process.wait(20)
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import psutil
 import pytest
 
+from tests import processes
 from tests.conftest import free_port
 from tests.e2e.client import Client, wait_for
 
@@ -39,12 +40,11 @@ def web(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], Client, int]]
         "--data-dir",
         data_dir,
     ]
-    process = subprocess.Popen(command, env=env, start_new_session=True)
+    process = processes.start(command, env=env)
     api = Client(f"http://127.0.0.1:{port}")
     wait_for(lambda: _answers(api), 60, "the API")
     yield process, api, port
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGKILL)
+    processes.signal_group(process, signal.SIGKILL)
     process.wait()
 
 

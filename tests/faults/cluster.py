@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
 import subprocess
@@ -10,6 +9,7 @@ import sys
 from pathlib import Path
 
 from eventshop import topology
+from tests import processes
 from tests.conftest import free_port
 from tests.e2e.client import Client, wait_for
 
@@ -33,13 +33,7 @@ class Cluster:
 
     def start(self, name: str, command: list[str], **env: str) -> subprocess.Popen[bytes]:
         with (self.folder / f"{name}.log").open("ab") as log:
-            process = subprocess.Popen(
-                command,
-                env={**self.env, **env},
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+            process = processes.start(command, env={**self.env, **env}, stdout=log, stderr=subprocess.STDOUT)
         self.processes[name] = process
         return process
 
@@ -62,16 +56,16 @@ class Cluster:
     def kill(self, name: str) -> None:
         """`kill -9` the process and every child it has."""
         process = self.processes.pop(name)
-        _signal_group(process, signal.SIGKILL)
+        processes.signal_group(process, signal.SIGKILL)
         process.wait()
 
     def stop(self, name: str) -> None:
         process = self.processes.pop(name)
-        _signal_group(process, signal.SIGTERM)
+        processes.signal_group(process, signal.SIGTERM)
         try:
             process.wait(20)
         except subprocess.TimeoutExpired:
-            _signal_group(process, signal.SIGKILL)
+            processes.signal_group(process, signal.SIGKILL)
             process.wait()
 
     def stop_all(self) -> None:
@@ -89,11 +83,6 @@ class Cluster:
             text=True,
             timeout=120,
         )
-
-
-def _signal_group(process: subprocess.Popen[bytes], signum: int) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signum)
 
 
 def _answers(client: Client | None, process: subprocess.Popen[bytes]) -> bool:

@@ -157,7 +157,7 @@ def test_systems_on_two_databases_of_one_redis_server_never_hear_each_others_not
     assert notify.channel(ours, notify.PROJECTED) != notify.channel(theirs, notify.PROJECTED)
     client = broker.redis_client(ours)
     assert client is not None
-    with client.pubsub() as pubsub:  # type: ignore[no-untyped-call]
+    with client.pubsub() as pubsub:
         pubsub.subscribe(notify.channel(ours, notify.PROJECTED), notify.channel(ours, notify.HANDLED))
         while pubsub.get_message(timeout=1) is not None:
             pass  # the subscription confirmations
