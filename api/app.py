@@ -17,11 +17,12 @@ from aiohttp.http_exceptions import HttpProcessingError
 from api import cors, graphiql, health, persisted, ws
 from api import engine as engines
 from api.auth import Authenticator, describe
+from api.clients import MetricLabels
 from api.commands import Submitter
 from api.doorbell import Doorbell
 from api.gate import Gate
 from api.http import graphql
-from api.keys import ENGINE, GATE, PERSISTED, SETTINGS, SUBMITTER, WATCHER
+from api.keys import CLIENT_LABELS, ENGINE, GATE, PERSISTED, SETTINGS, SUBMITTER, WATCHER
 from api.watch import Watcher
 from store import logs
 from store.settings import Settings
@@ -71,10 +72,12 @@ def quiet_malformed_requests(record: logging.LogRecord) -> bool:
 
 def create_app(config: Settings) -> web.Application:
     app = web.Application(
-        client_max_size=config.limits.max_body, middlewares=[cors.middleware(config.auth.cors_origins)]
+        client_max_size=config.limits.max_body,
+        middlewares=[cors.middleware(config.auth.cors_origins, config.auth.cors_headers)],
     )
     app[SETTINGS] = config
     app[PERSISTED] = persisted.Documents(config.auth.trusted_documents)
+    app[CLIENT_LABELS] = MetricLabels()
     app.router.add_route("GET", "/graphql", graphql)
     app.router.add_route("POST", "/graphql", graphql)
     app.router.add_get("/healthz", health.healthz)

@@ -103,7 +103,8 @@ class Authenticator:
             raise Unauthenticated(f"the token's sub must be a string of 1 to {MAX_SUBJECT} characters")
         if not isinstance(roles, list) or not all(isinstance(role, str) for role in roles):
             raise Unauthenticated("the token's roles claim must be an array of strings")
-        return Actor(subject, JWT, tuple(roles)), float(claims["exp"])
+        expires = float(claims["exp"])
+        return Actor(subject, JWT, tuple(roles), expires), expires
 
     def _key(self, kid: Any) -> Key:
         if isinstance(kid, str) and kid in self._keys:

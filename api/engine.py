@@ -16,7 +16,9 @@ from api.schema_name import SCHEMA_NAME
 
 SDL = Path(__file__).parent / "schema"
 DOCUMENTS = Documents()
+PAGE_ARGUMENTS = ("first", "last")
 _engine: Engine | None = None
+_pages: dict[str, int | None] = {}
 
 
 async def engine() -> Engine:
@@ -30,7 +32,28 @@ async def engine() -> Engine:
             modules=["api.resolvers", "api.subscriptions", "api.scalars", "api.introspection"],
             query_cache_decorator=DOCUMENTS.serving,
         )
+        _pages.update(_page_defaults(_engine))
     return _engine
+
+
+def page_defaults() -> dict[str, int | None]:
+    """Fields that return pages (they take `first` or `last`), by name, with the page size they
+    default to (None: no default, so all of them); empty until the engine is built."""
+    return _pages
+
+
+def _page_defaults(built: Engine) -> dict[str, int | None]:
+    found: dict[str, int | None] = {}
+    schema: Any = built._schema
+    for definition in schema.type_definitions.values():
+        for field in getattr(definition, "implemented_fields", {}).values():
+            for argument in field.arguments.values():
+                if argument.name in PAGE_ARGUMENTS:
+                    value = argument.default_value
+                    default = int(value.value) if value is not None and hasattr(value, "value") else None
+                    known = found.get(field.name, 0)
+                    found[field.name] = None if None in (known, default) else max(known or 0, default or 0)
+    return found
 
 
 def operation(document: Any, name: str | None) -> Any:

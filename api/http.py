@@ -15,13 +15,15 @@ import structlog
 from aiohttp import web
 from aiohttp.web_protocol import RequestPayloadError
 
+from api import clients, cors, graphiql, limits, source, ws
 from api import engine as engines
-from api import graphiql, limits, source, ws
 from api.errors import Refused
-from api.keys import ENGINE, GATE, PERSISTED, SETTINGS, SUBMITTER, WATCHER
+from api.keys import CLIENT_LABELS, ENGINE, GATE, PERSISTED, SETTINGS, SUBMITTER, WATCHER
 from store import metrics
 from store.actor import ANONYMOUS, Actor
 from store.settings import Limits
+
+log = structlog.stdlib.get_logger(__name__)
 
 TRACEPARENT = re.compile(r"^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$")
 GRAPHQL_RESPONSE = "application/graphql-response+json"
@@ -150,23 +152,42 @@ class Answer:
     outcome: str = "refused"  # ok, errors (answered with GraphQL errors) or refused (before running)
 
 
+def client_address(request: web.Request) -> str:
+    """The caller's address: the peer's, or the one trusted proxies forwarded (`api.clients`)."""
+    proxies = request.app[SETTINGS].auth.trusted_proxies
+    return clients.address(request.remote, request.headers.get("X-Forwarded-For"), proxies)
+
+
 async def graphql(request: web.Request) -> web.StreamResponse:
-    if graphiql.wanted(request, request.app[SETTINGS].auth.production):  # a browser, not in production
+    config = request.app[SETTINGS]
+    if graphiql.wanted(request, config.auth.production):  # a browser, not in production
         return await graphiql.page()
     correlation = correlation_id(request.headers.get("traceparent"))
-    structlog.contextvars.bind_contextvars(correlation_id=correlation)
+    client, address = clients.identify(request.headers), client_address(request)
+    structlog.contextvars.bind_contextvars(
+        correlation_id=correlation, client_address=address, **client.log_fields()
+    )
     if request.method == "GET" and request.headers.get("Upgrade", "").lower() == "websocket":
-        return await ws.serve(request, context(request.app, ANONYMOUS, correlation))
+        if not cors.may_open_websocket(request, config.auth.cors_origins):
+            log.warning("websocket refused: origin not allowed", origin=request.headers.get("Origin"))
+            raise web.HTTPForbidden(text="this origin may not open a WebSocket here (EVENTSHOP_CORS_ORIGINS)")
+        return await ws.serve(request, context(request.app, ANONYMOUS, correlation), address)
     started = time.perf_counter()
     with metrics.GRAPHQL_IN_FLIGHT.track_inprogress():
-        answer = await _answer(request, correlation)
-    metrics.GRAPHQL_REQUESTS.labels(answer.operation, answer.outcome).inc()
-    metrics.GRAPHQL_DURATION.labels(answer.operation).observe(time.perf_counter() - started)
+        answer = await _answer(request, correlation, address)
+    elapsed = time.perf_counter() - started
+    label = request.app[CLIENT_LABELS].label(client)
+    metrics.GRAPHQL_REQUESTS.labels(answer.operation, answer.outcome, label).inc()
+    metrics.GRAPHQL_DURATION.labels(answer.operation).observe(elapsed)
     answer.response.headers["X-Correlation-Id"] = correlation
+    log.info(
+        "graphql request", operation=answer.operation, outcome=answer.outcome,
+        status=answer.response.status, ms=round(elapsed * 1000, 1),
+    )  # fmt: skip
     return answer.response
 
 
-async def _answer(request: web.Request, correlation: str) -> Answer:
+async def _answer(request: web.Request, correlation: str, address: str) -> Answer:
     media = _media_type(request.headers.get("Accept", ""))
     app, gate = request.app, request.app[GATE]
     try:
@@ -195,7 +216,7 @@ async def _answer(request: web.Request, correlation: str) -> Answer:
         return Answer(_refusal(Refused(400, message), media), kind)
     try:
         mutations = engines.root_fields(document, name) if operation == "mutation" else 0
-        actor = await gate.admit(actor, operation, mutations, request.remote or "")
+        actor = await gate.admit(actor, operation, mutations, address)
     except Refused as error:
         return Answer(_refusal(error, media), kind)
     result = await engine.execute(

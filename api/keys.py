@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 from tartiflette import Engine
 
+from api.clients import MetricLabels
 from api.commands import Submitter
 from api.gate import Gate
 from api.persisted import Documents
@@ -17,3 +18,4 @@ SETTINGS = web.AppKey("settings", Settings)
 WATCHER = web.AppKey("watcher", Watcher)
 GATE = web.AppKey("gate", Gate)
 PERSISTED = web.AppKey("persisted", Documents)
+CLIENT_LABELS = web.AppKey("client_labels", MetricLabels)

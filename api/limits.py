@@ -4,8 +4,9 @@ Two passes, each bounded by the limits themselves. Before parsing, the query tex
 from its tokens (`api.scan`: tokens, depth, aliases, directives, root and mutation fields, fields
 with fragments expanded), so a document of any size is refused in milliseconds, and what gets
 parsed is small. After parsing, a walk of the operation that will run, fragments expanded, checks
-its real depth, root and mutation fields, the fields it selects, its `first:` arguments and, in
-production, introspection. The variables' size is checked apart, and the response's after it ran.
+its real depth, root and mutation fields, the fields it selects, its `first:` arguments, its cost
+(fields counted once per item of every page they sit in) and, in production, introspection. The
+variables' size is checked apart, and the response's after it ran.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from store.settings import Limits, Settings
 
 TOO_COMPLEX = "QUERY_TOO_COMPLEX"
 INTROSPECTION = frozenset({"__schema", "__type"})
+COST_SETTING = "EVENTSHOP_MAX_COST"
 MAX_VARIABLE_DEFINITIONS = 100  # per operation: Tartiflette's validation takes time in their square
 
 
@@ -98,15 +100,21 @@ def check_operation(
     fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
     values = _variable_values(operation, variables or {})
     mutation = str(operation.operation_type) == "mutation"
-    selected = root_fields = 0
-    stack: list[tuple[Any, int, frozenset[str]]] = [(operation.selection_set, 0, frozenset())]
+    selected = root_fields = cost = 0
+    pages = engines.page_defaults()
+    stack: list[tuple[Any, int, frozenset[str], int]] = [(operation.selection_set, 0, frozenset(), 1)]
     while stack:
-        selection_set, depth, spread = stack.pop()
+        selection_set, depth, spread, items = stack.pop()
         for selection in selection_set.selections:
             selected += 1
             if selected > limits.max_fields:
                 raise over("too many fields, fragments expanded", limits.max_fields, "EVENTSHOP_MAX_FIELDS")
             if isinstance(selection, FieldNode):
+                cost += items
+                if cost > limits.max_cost:
+                    raise over(
+                        "the query would resolve too many fields", limits.max_cost, "EVENTSHOP_MAX_COST"
+                    )
                 _check_depth(depth + 1, limits)
                 if depth == 0:
                     root_fields += 1
@@ -114,15 +122,15 @@ def check_operation(
                 if production and selection.name.value in INTROSPECTION:
                     message = "introspection is disabled in production (EVENTSHOP_ENV=production)"
                     raise Refused(400, message, "INTROSPECTION_DISABLED")
-                _check_first(selection, values, limits)
+                size = _page_size(selection, values, pages, limits)
                 if selection.selection_set is not None:
-                    stack.append((selection.selection_set, depth + 1, spread))
+                    stack.append((selection.selection_set, depth + 1, spread, items * size))
             elif isinstance(selection, FragmentSpreadNode):
                 fragment = fragments.get(selection.name.value)
                 if fragment is not None and fragment.name.value not in spread:
-                    stack.append((fragment.selection_set, depth, spread | {fragment.name.value}))
+                    stack.append((fragment.selection_set, depth, spread | {fragment.name.value}, items))
             else:
-                stack.append((selection.selection_set, depth, spread))
+                stack.append((selection.selection_set, depth, spread, items))
 
 
 def _variable_values(operation: Any, variables: dict[str, Any]) -> dict[str, Any]:
@@ -135,18 +143,29 @@ def _variable_values(operation: Any, variables: dict[str, Any]) -> dict[str, Any
     return values
 
 
-def _check_first(field: Any, values: dict[str, Any], limits: Limits) -> None:
+def _page_size(field: Any, values: dict[str, Any], pages: dict[str, int | None], limits: Limits) -> int:
+    """How many items the field returns at most: its `first` or `last` (refused past
+    `max_first`), else its default page size, else all (`max_first`); 1 for a field that is no page."""
+    size: int | None = None
     for argument in field.arguments or []:
-        if argument.name.value != "first":
+        if argument.name.value not in engines.PAGE_ARGUMENTS:
             continue
         value = argument.value
         if isinstance(value, IntValueNode):
-            first: Any = int(value.value)
+            given: Any = int(value.value)
         else:
-            first = values.get(value.name.value) if hasattr(value, "name") else None
-        if isinstance(first, int) and not isinstance(first, bool) and first > limits.max_first:
-            message = f"first must be at most {limits.max_first} (EVENTSHOP_MAX_FIRST)"
-            raise Refused(400, message, "BAD_USER_INPUT")
+            given = values.get(value.name.value) if hasattr(value, "name") else None
+        if isinstance(given, int) and not isinstance(given, bool):
+            if given > limits.max_first:
+                message = f"{argument.name.value} must be at most {limits.max_first} (EVENTSHOP_MAX_FIRST)"
+                raise Refused(400, message, "BAD_USER_INPUT")
+            size = max(size or 0, given, 0)
+    if size is not None:
+        return size
+    name = field.name.value
+    if name not in pages:
+        return 1
+    return pages[name] or limits.max_first
 
 
 def response_text(result: dict[str, Any], limits: Limits) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 import uuid
 from socket import SO_SNDBUF, SOL_SOCKET
 from typing import Any
@@ -35,7 +36,7 @@ SEND_BUFFER = 128 * 1024  # bytes the kernel may hold for one client: a stalled 
 TOO_SLOW = 1013
 MAX_OPERATIONS = 100  # running at once on one connection
 
-BAD_REQUEST = 4400
+BAD_REQUEST = 4400  # the graphql-transport-ws close codes; 4403 also when the token expires
 UNAUTHORIZED = 4401
 FORBIDDEN = 4403
 SUBPROTOCOL_NOT_ACCEPTABLE = 4406
@@ -70,7 +71,7 @@ def requested_protocols(request: web.Request) -> list[str]:
     return [p.strip() for p in header.split(",") if p.strip()]
 
 
-async def serve(request: web.Request, context: dict[str, Any]) -> web.WebSocketResponse:
+async def serve(request: web.Request, context: dict[str, Any], address: str) -> web.WebSocketResponse:
     socket = web.WebSocketResponse(protocols=(PROTOCOL,), max_msg_size=MAX_MESSAGE)
     await socket.prepare(request)
     raw = request.transport.get_extra_info("socket") if request.transport is not None else None
@@ -82,7 +83,7 @@ async def serve(request: web.Request, context: dict[str, Any]) -> web.WebSocketR
     request.app[OPEN].add(socket)
     try:
         app = request.app
-        await Connection(request, socket, app[ENGINE], app[GATE], context).run()
+        await Connection(request, socket, app[ENGINE], app[GATE], context, address).run()
     finally:
         request.app[OPEN].discard(socket)
     return socket
@@ -96,12 +97,14 @@ class Connection:
         engine: Engine,
         gate: Gate,
         context: dict[str, Any],
+        address: str,
     ) -> None:
         self._settings = request.app[SETTINGS]
         self._transport = request.transport
         self._gate = gate
         self._authorization = request.headers.get("Authorization")
-        self._address = request.remote or ""
+        self._address = address
+        self._expiry: asyncio.TimerHandle | None = None
         self._actor: Actor | None = None
         self._socket = socket
         self._background: set[asyncio.Task[None]] = set()
@@ -122,6 +125,8 @@ class Connection:
                 await self._receive(message.data)
         finally:
             timer.cancel()
+            if self._expiry is not None:
+                self._expiry.cancel()
             for task in self._operations.values():
                 task.cancel()
 
@@ -161,6 +166,9 @@ class Connection:
             await self._close(FORBIDDEN, f"Forbidden: {refused}")
             return
         self._acknowledged = True
+        if self._actor is not None and self._actor.expires is not None:
+            left = self._actor.expires + self._settings.auth.leeway - time.time()
+            self._expiry = asyncio.get_running_loop().call_later(max(left, 0), self._token_expired)
         await self._send({"type": "connection_ack"})
 
     async def _subscribe(self, message: dict[str, Any]) -> None:
@@ -286,6 +294,11 @@ class Connection:
     def _init_timed_out(self) -> None:
         if not self._initialised:
             self._in_background(self._close(INIT_TIMEOUT_CODE, "Connection initialisation timeout"))
+
+    def _token_expired(self) -> None:
+        """The connection's JWT is no longer accepted: close with 4403, on which graphql-ws clients
+        reconnect, with a fresh token where `connectionParams` is a function."""
+        self._in_background(self._close(FORBIDDEN, "Forbidden: the token has expired"))
 
     def _too_slow(self) -> None:
         """A subscription's buffer overflowed: close the connection, without waiting on the client."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 JWT, API_KEY, NONE = "jwt", "apikey", "none"
@@ -13,6 +13,7 @@ class Actor:
     subject: str  # the token's `sub`, or the API key's name
     credential: str  # JWT, API_KEY, or NONE when authentication is off
     roles: tuple[str, ...] = ()
+    expires: float | None = field(default=None, compare=False)  # a JWT's exp (Unix time); never recorded
 
     def metadata(self) -> dict[str, Any]:
         return {"subject": self.subject, "credential": self.credential, "roles": list(self.roles)}

@@ -26,8 +26,10 @@ LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 BATCH_BUCKETS = (1, 2, 5, 10, 20, 50, 100, 200, 500)
 
 GRAPHQL_REQUESTS = Counter(
-    "eventshop_graphql_requests", "GraphQL requests answered, by operation type and outcome",
-    ["operation", "outcome"],
+    "eventshop_graphql_requests",
+    "GraphQL requests answered, by operation type, outcome and client name (apollographql-client-name;"
+    " the first 50 names a process sees, then other; unknown when none is sent)",
+    ["operation", "outcome", "client"],
 )  # fmt: skip
 GRAPHQL_DURATION = Histogram(
     "eventshop_graphql_request_duration_seconds", "Time to answer a GraphQL request", ["operation"],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -9,6 +10,7 @@ from pathlib import Path
 from typing import TypeVar
 
 N = TypeVar("N", int, float)
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 MAX_LEEWAY = 60.0  # seconds: the most clock skew a token's exp/nbf may be granted
 
@@ -31,6 +33,7 @@ class Limits:
     max_first: int  # the largest `first:` a page may ask for
     max_mutations: int  # mutation fields in one request
     max_fields: int  # fields (and fragments) an operation selects, fragments expanded
+    max_cost: int  # fields an operation resolves, each counted once per item of the pages it sits in
     max_response: int  # bytes of a response's JSON
     header_timeout: float  # seconds a client may take to send its headers
     body_timeout: float  # seconds a client may take to send its body
@@ -51,6 +54,8 @@ class Auth:
     leeway: float
     rate_limit: float  # mutations per second per credential (0: off); bursts of twice that
     cors_origins: tuple[str, ...]
+    cors_headers: tuple[str, ...]  # request headers a listed origin may send, beside the standard ones
+    trusted_proxies: tuple[Network, ...]  # peers whose X-Forwarded-For names the client
     trusted_documents: Path | None  # a manifest: only its documents run
 
     @property
@@ -129,6 +134,8 @@ def _auth(env: Mapping[str, str]) -> Auth:
         leeway=leeway,
         rate_limit=_number(env, "EVENTSHOP_RATE_LIMIT", 50.0, float),
         cors_origins=origins,
+        cors_headers=_names(env, "EVENTSHOP_CORS_HEADERS"),
+        trusted_proxies=_networks(env, "EVENTSHOP_TRUSTED_PROXIES"),
         trusted_documents=_path(env.get("EVENTSHOP_TRUSTED_DOCUMENTS")),
     )
 
@@ -148,6 +155,7 @@ def _limits(env: Mapping[str, str]) -> Limits:
         max_first=number("EVENTSHOP_MAX_FIRST", 1000),
         max_mutations=number("EVENTSHOP_MAX_MUTATIONS", 10),
         max_fields=number("EVENTSHOP_MAX_FIELDS", 500),
+        max_cost=number("EVENTSHOP_MAX_COST", 25_000),
         max_response=number("EVENTSHOP_MAX_RESPONSE", 4 * 1024 * 1024),
         header_timeout=_number(env, "EVENTSHOP_HEADER_TIMEOUT", 10.0, float),
         body_timeout=_number(env, "EVENTSHOP_BODY_TIMEOUT", 10.0, float),
@@ -163,6 +171,27 @@ def _number(env: Mapping[str, str], name: str, default: N, kind: Callable[[str],
         return kind(value)
     except ValueError:
         raise SettingsError(f"{name} must be a number, not {value!r}") from None
+
+
+def _names(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    """A comma-separated list of HTTP header names, each a token (RFC 9110), lower-cased."""
+    found = tuple(part.strip().lower() for part in (env.get(name) or "").split(",") if part.strip())
+    for header in found:
+        if not all(c.isalnum() or c in "!#$%&'*+-.^_`|~" for c in header) or not header.isascii():
+            raise SettingsError(f"{name} must list header names, and {header!r} is not one")
+    return found
+
+
+def _networks(env: Mapping[str, str], name: str) -> tuple[Network, ...]:
+    """A comma-separated list of addresses or networks (CIDR), e.g. `10.0.0.0/8, ::1`."""
+    try:
+        return tuple(
+            ipaddress.ip_network(part.strip(), strict=False)
+            for part in (env.get(name) or "").split(",")
+            if part.strip()
+        )
+    except ValueError as error:
+        raise SettingsError(f"{name} must list IP addresses or networks: {error}") from None
 
 
 def _production(env: Mapping[str, str]) -> bool:

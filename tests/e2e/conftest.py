@@ -9,11 +9,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser, Playwright, sync_playwright
 
 from tests.conftest import free_port
 from tests.e2e.client import Client, running_system
 
 REDELIVER_AFTER = 2
+LOCAL = "127.0.0.1"
 
 
 @pytest.fixture(scope="session")
@@ -53,3 +55,26 @@ def node_scripts(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for script in NODE_SCRIPTS:
         shutil.copy(script, folder / script.name)
     return folder
+
+
+@pytest.fixture(scope="session")
+def playwright() -> Iterator[Playwright]:
+    with sync_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    """Headless Chromium (Debian's, which `./dev test` installs) that can resolve no host but
+    127.0.0.1: no page a test opens can reach anything else."""
+    chromium = shutil.which("chromium")
+    assert chromium, "Debian's chromium package is needed: apt-get install -y chromium"
+    browser = playwright.chromium.launch(
+        executable_path=chromium,
+        args=[
+            "--no-sandbox",
+            f"--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE {LOCAL}",
+        ],  # root needs no-sandbox
+    )
+    yield browser
+    browser.close()

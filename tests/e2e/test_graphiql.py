@@ -5,7 +5,6 @@ The screenshot of the first test is kept in `test-artifacts/graphiql.png` under 
 
 from __future__ import annotations
 
-import shutil
 import time
 import uuid
 from collections.abc import Iterator
@@ -13,35 +12,15 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Browser, Page, Playwright, Route, expect, sync_playwright
+from playwright.sync_api import Browser, Page, Route, expect
 
 from tests.e2e.client import Client
+from tests.e2e.conftest import LOCAL
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 QUERY_EDITOR = ".graphiql-query-editor .CodeMirror"
 HEADERS_EDITOR = ".graphiql-editor-tool .graphiql-editor:not(.hidden) .CodeMirror"
 RESPONSE = ".graphiql-response"
-LOCAL = "127.0.0.1"
-
-
-@pytest.fixture(scope="module")
-def playwright() -> Iterator[Playwright]:
-    with sync_playwright() as driver:
-        yield driver
-
-
-@pytest.fixture(scope="module")
-def browser(playwright: Playwright) -> Iterator[Browser]:
-    chromium = shutil.which("chromium")
-    assert chromium, "Debian's chromium package is needed: apt-get install -y chromium"
-    browser = playwright.chromium.launch(
-        executable_path=chromium,
-        # Root in a container needs no-sandbox; the resolver rule is a second wall behind the routes
-        # below: the browser itself can resolve no host but 127.0.0.1.
-        args=["--no-sandbox", f"--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE {LOCAL}"],
-    )
-    yield browser
-    browser.close()
 
 
 class Visit:

@@ -38,9 +38,12 @@ def test_one_command_is_followed_by_its_correlation_id_through_every_process(
     env.update(EVENTSHOP_LOG_FORMAT="json", EVENTSHOP_LOG_LEVEL="DEBUG")
     log, port = tmp_path / "up.log", free_port()
     with running_system(env, port, tmp_path / "data", log) as system:
-        status, headers, body = system.post(
-            {"query": CREATE}, headers={"traceparent": f"00-{TRACE}-00f067aa0ba902b7-01"}
-        )
+        sent = {
+            "traceparent": f"00-{TRACE}-00f067aa0ba902b7-01",
+            "apollographql-client-name": "shop-web",
+            "apollographql-client-version": "2.0.1-" + "x" * 100,
+        }
+        status, headers, body = system.post({"query": CREATE}, headers=sent)
         assert status == 200 and body["data"]["createProduct"]["stage"] == "VISIBLE", body
         assert headers["X-Correlation-Id"] == TRACE
         command_id = body["data"]["createProduct"]["commandId"]
@@ -68,7 +71,20 @@ def test_one_command_is_followed_by_its_correlation_id_through_every_process(
         families = {f.name: f for f in text_string_to_metric_families(system.request("GET", "/metrics")[2])}
         commands = {tuple(sorted(s.labels.items())): s.value for s in families["eventshop_commands"].samples}
         assert commands[(("status", "SUCCEEDED"), ("type", "CreateProduct"))] >= 1  # counted by the worker
+        requests = {
+            tuple(sorted(s.labels.items())): s.value for s in families["eventshop_graphql_requests"].samples
+        }
+        assert requests[(("client", "shop-web"), ("operation", "mutation"), ("outcome", "ok"))] == 1
     web = [line for role, line in json_lines(log) if role == "web"]
     malformed = [line for line in web if "malformed request" in str(line.get("event"))]
     assert len(malformed) == 1 and malformed[0]["level"] == "warning", malformed
     assert not any("Traceback" in json.dumps(line) for line in web)
+    (request,) = [
+        line for line in web if line.get("event") == "graphql request" and TRACE in json.dumps(line)
+    ]
+    assert request["client_name"] == "shop-web" and request["client_version"] == "2.0.1-" + "x" * 58
+    assert (request["operation"], request["status"], request["client_address"]) == (
+        "mutation",
+        200,
+        "127.0.0.1",
+    )

@@ -15,6 +15,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+import redis
 from sqlalchemy import func, select
 
 from store import api_keys, db, schema, settings
@@ -173,3 +174,54 @@ def test_with_auth_off_anyone_may_write_and_is_recorded_as_anonymous(database: s
     with db.reading(database) as connection:
         row = connection.execute(select(commands)).one()
     assert (row.actor, row.actor_credential, row.actor_roles) == ("anonymous", "none", [])
+
+
+def test_a_websocket_is_closed_with_4403_when_its_token_expires(database: str, broker: str) -> None:
+    env = {**os.environ, "DATABASE_URL": database, "BROKER_URL": broker, "EVENTSHOP_JWT_LEEWAY": "0"}
+    expires = int(time.time()) + 3
+
+    async def scenario(url: str) -> tuple[int | None, float, list[str]]:
+        async with aiohttp.ClientSession() as session:
+            socket = await session.ws_connect(url, protocols=("graphql-transport-ws",))
+            token = auth.token("short-lived", (), exp=expires)
+            await socket.send_json({"type": "connection_init", "payload": {"token": token}})
+            await socket.send_json(subscribe('subscription { events(after: "0") { position } }'))
+            seen: list[str] = []
+            while (answer := await socket.receive(timeout=15)).type == aiohttp.WSMsgType.TEXT:
+                seen.append(json.loads(answer.data)["type"])
+            return socket.close_code, time.time(), seen
+
+    with served(settings.load(env)) as url:
+        code, closed_at, seen = asyncio.run(scenario(url))
+    assert code == 4403
+    assert expires - 0.5 <= closed_at <= expires + 2, (closed_at, expires)
+    assert seen[0] == "connection_ack" and "error" not in seen, seen  # the subscription ran until then
+
+
+def test_x_forwarded_for_names_the_client_only_behind_a_trusted_proxy(database: str, broker: str) -> None:
+    """Rate limited per address (authentication off): two clients behind the trusted proxy have a
+    budget each; with no proxy trusted, the header is ignored and they share the peer's."""
+
+    def accepted(env: dict[str, str]) -> tuple[dict[str, int], float]:
+        counts, started = {"203.0.113.7": 0, "198.51.100.9": 0}, time.monotonic()
+        with served(settings.load(env)) as url:
+            for n in range(8):
+                client = list(counts)[n % 2]
+                headers = {"Content-Type": "application/json", "X-Forwarded-For": f"10.9.9.9, {client}"}
+                body = {"query": CREATE, "variables": {"sku": f"XFF-{n}-{len(env)}"}}
+                request = urllib.request.Request(url, json.dumps(body).encode(), headers, method="POST")
+                try:
+                    with urllib.request.urlopen(request, timeout=30):
+                        counts[client] += 1
+                except urllib.error.HTTPError as error:
+                    assert error.code == 429
+        return counts, time.monotonic() - started
+
+    env = {**os.environ, "DATABASE_URL": database, "BROKER_URL": broker}
+    env.update(EVENTSHOP_AUTH="off", EVENTSHOP_RATE_LIMIT="1")  # bursts of 2, then 1 a second
+    counts, _elapsed = accepted({**env, "EVENTSHOP_TRUSTED_PROXIES": "127.0.0.0/8"})
+    assert min(counts.values()) >= 2, counts
+    with redis.Redis.from_url(broker) as client:
+        client.flushdb()
+    counts, elapsed = accepted(env)
+    assert sum(counts.values()) <= 2 + elapsed + 1, (counts, elapsed)  # one budget: 127.0.0.1's

@@ -3,9 +3,12 @@ neither, so a browser keeps that page out."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import urllib.error
 import urllib.request
+
+import aiohttp
 
 from store import settings
 from tests.served import served
@@ -47,3 +50,45 @@ def test_no_origin_is_allowed_unless_configured(database: str, broker: str) -> N
             url, "OPTIONS", {"Origin": "https://shop.example", "Access-Control-Request-Method": "POST"}
         )
         assert status == 403 and "Access-Control-Allow-Origin" not in headers
+
+
+def test_a_browser_websocket_upgrade_is_refused_from_an_unlisted_origin(database: str, broker: str) -> None:
+    env = {**os.environ, "DATABASE_URL": database, "BROKER_URL": broker}
+    env["EVENTSHOP_CORS_ORIGINS"] = "https://shop.example"
+
+    async def upgrade(url: str, origin: str | None) -> int:
+        headers = {} if origin is None else {"Origin": origin}
+        async with aiohttp.ClientSession() as session:
+            try:
+                socket = await session.ws_connect(url, protocols=("graphql-transport-ws",), headers=headers)
+            except aiohttp.WSServerHandshakeError as error:
+                return error.status
+            await socket.close()
+            return 101
+
+    for listed in (env, {**env, "EVENTSHOP_CORS_ORIGINS": ""}):
+        with served(settings.load(listed)) as url:
+            own = "http://" + url.split("/")[2]
+            assert asyncio.run(upgrade(url, "https://evil.example")) == 403
+            assert asyncio.run(upgrade(url, own)) == 101  # the API's own pages (GraphiQL)
+            assert asyncio.run(upgrade(url, None)) == 101  # no browser: servers, command-line clients
+            expected = 101 if listed["EVENTSHOP_CORS_ORIGINS"] else 403
+            assert asyncio.run(upgrade(url, "https://shop.example")) == expected
+
+
+def test_the_preflight_allows_client_and_tracing_headers_and_those_configured(
+    database: str, broker: str
+) -> None:
+    env = {**os.environ, "DATABASE_URL": database, "BROKER_URL": broker}
+    env.update(EVENTSHOP_CORS_ORIGINS="https://shop.example", EVENTSHOP_CORS_HEADERS="X-Tenant, x-shop-id")
+    preflight = {"Origin": "https://shop.example", "Access-Control-Request-Method": "POST"}
+    with served(settings.load(env)) as url:
+        status, headers = call(url, "OPTIONS", preflight)
+        allowed = {h.strip().lower() for h in headers["Access-Control-Allow-Headers"].split(",")}
+        wanted = {"traceparent", "tracestate", "baggage", "apollographql-client-name"}
+        wanted |= {"apollographql-client-version", "x-request-id", "x-tenant", "x-shop-id", "authorization"}
+        assert status == 204 and wanted <= allowed, headers
+        assert "Access-Control-Request-Headers" in headers["Vary"]
+        status, headers = call(url + "?query=%7B__typename%7D", "GET", {"Origin": "https://shop.example"})
+        exposed = {h.strip() for h in headers["Access-Control-Expose-Headers"].split(",")}
+        assert {"X-Correlation-Id", "Retry-After", "WWW-Authenticate"} <= exposed

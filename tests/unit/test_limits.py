@@ -256,6 +256,37 @@ def test_the_walk_counts_fields_with_fragments_expanded(engine: Engine) -> None:
 
 
 @pytest.mark.parametrize(
+    ("query", "variables", "cost"),
+    [
+        ("{ products(first: 100) { edges { node { id sku } } } }", {}, 1 + 100 * 4),
+        ("query($n: Int) { products(first: $n) { edges { node { id } } } }", {"n": 7}, 1 + 7 * 3),
+        ("{ products { edges { node { id } } } }", {}, 1 + 20 * 3),  # the default page: 20
+        ("{ productHistory(id: 1) { version } }", {}, 1 + 1000),  # no default: all, up to max_first
+        ("{ a: events(first: 2) { edges { node { position } } } b: command(id: 1) { id } }", {}, 7 + 2),
+        ("{ ...F } fragment F on Query { events(first: 3) { pageInfo { hasNextPage } } }", {}, 1 + 3 * 2),
+    ],
+    ids=["literal", "variable", "default page", "no default", "aliases", "fragment"],
+)
+def test_the_cost_counts_each_field_once_per_item_of_its_pages(
+    engine: Engine, query: str, variables: dict[str, Any], cost: int
+) -> None:
+    document = parsed(engine, query, variables=variables)
+    limits.check_operation(document, None, variables, dataclasses.replace(LIMITS, max_cost=cost), False)
+    over = dataclasses.replace(LIMITS, max_cost=cost - 1)
+    refused = refusal(lambda: limits.check_operation(document, None, variables, over, False))
+    assert (refused.status, refused.code) == (400, "QUERY_TOO_COMPLEX")
+    assert "EVENTSHOP_MAX_COST" in str(refused)
+
+
+def test_twenty_pages_of_a_thousand_events_are_refused_before_running(engine: Engine) -> None:
+    page = "events(first: 1000) { edges { node { position streamId version type data recordedAt } } }"
+    one = "{ " + page + " }"
+    parsed(engine, one)
+    refused = refusal(lambda: parsed(engine, "{ " + " ".join(f"p{n}: {page}" for n in range(20)) + " }"))
+    assert "EVENTSHOP_MAX_COST" in str(refused)
+
+
+@pytest.mark.parametrize(
     ("query", "variables"),
     [
         ("{ products(first: 1001) { totalCount } }", {}),
