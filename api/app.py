@@ -14,16 +14,18 @@ import sys
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
-from api import cors, graphiql, health, persisted, ws
-from api import engine as engines
-from api.auth import Authenticator, describe
-from api.clients import MetricLabels
-from api.commands import Submitter
-from api.doorbell import Doorbell
-from api.gate import Gate
-from api.http import graphql
+from api.graphql import engine as engines
+from api.http import cors, graphiql, health
+from api.http.graphql import graphql
 from api.keys import CLIENT_LABELS, ENGINE, GATE, PERSISTED, SETTINGS, SUBMITTER, WATCHER
-from api.watch import Watcher
+from api.live import ws
+from api.live.watch import Watcher
+from api.security import persisted
+from api.security.auth import Authenticator, describe
+from api.security.clients import MetricLabels
+from api.security.gate import Gate
+from api.write.commands import Submitter
+from api.write.doorbell import Doorbell
 from store import logs
 from store.settings import Settings
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from aiohttp import web
 from tartiflette import Engine
 
-from api.clients import MetricLabels
-from api.commands import Submitter
-from api.gate import Gate
-from api.persisted import Documents
-from api.watch import Watcher
+from api.live.watch import Watcher
+from api.security.clients import MetricLabels
+from api.security.gate import Gate
+from api.security.persisted import Documents
+from api.write.commands import Submitter
 from store.settings import Settings
 
 ENGINE = web.AppKey("engine", Engine)

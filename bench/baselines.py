@@ -74,8 +74,8 @@ def tartiflette_in_process(n: int) -> dict[str, float]:
     """The same `product(id)` query executed by Tartiflette in-process, resolvers answering at once."""
     from tartiflette import Resolver, Scalar, create_engine
 
-    from api.engine import SDL
-    from api.scalars import DateTimeScalar, JSONScalar
+    from api.graphql.engine import SDL
+    from api.graphql.scalars import DateTimeScalar, JSONScalar
 
     Scalar("JSON", schema_name="bench")(JSONScalar)
     Scalar("DateTime", schema_name="bench")(DateTimeScalar)

@@ -4,7 +4,7 @@ system takes."""
 
 from __future__ import annotations
 
-from api import auth, tokens
+from api.security import auth, tokens
 from store import settings
 
 SECRET = "bench-secret-for-eventshop-benchmarks-0123456789"

@@ -24,12 +24,13 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import text
 
-from api import catalog
+from api.read import catalog, pages
 from bench import credentials
 from bench.measure import percentile
 from bench.report import environment
 from bench.stack import Stack
-from domain.product import Money, ProductCreated, ProductPriceChanged
+from domain.money import Money
+from domain.product import ProductCreated, ProductPriceChanged
 from store import db, eventstore, registry
 from store.schema import products
 from workers import projector
@@ -94,11 +95,13 @@ async def _timed(url: str, query: str, variables: list[dict[str, Any]]) -> list[
     return found
 
 
-def _cursors(database: str, order: catalog.Order, depths: list[int], table: Any = products) -> list[str]:
+def _cursors(database: str, order: pages.Order, depths: list[int], table: Any = products) -> list[str]:
     with db.reading(database) as connection:
-        query = catalog.page_query(table, [], order, None)
+        query = pages.page_query(table, catalog.PRODUCTS, [], order, None)
         return [
-            catalog.encode_cursor(connection.execute(query.offset(depth).limit(1)).one(), order)
+            pages.encode_cursor(
+                connection.execute(query.offset(depth).limit(1)).one(), catalog.PRODUCTS, order
+            )
             for depth in depths
         ]
 
@@ -145,9 +148,9 @@ def main(
         url = stack.start_system(port=18_766)
         figures: dict[str, dict[str, float]] = {}
         asyncio.run(_timed(url, PAGE, [{}] * 5))
-        for field in catalog.FIELDS:
+        for field in (pages.CREATED_AT, *catalog.PRODUCTS.fields):
             for descending in (False, True):
-                order = catalog.Order(field, descending)
+                order = pages.Order(field, descending)
                 depths = [rng.randrange(count - 100) for _ in range(samples)]
                 variables = [
                     {"after": cursor, "order": {"field": field, "direction": "DESC" if descending else "ASC"}}

@@ -26,7 +26,8 @@ from bench.load import (
     read_model_latencies,
 )
 from bench.measure import median, percentile, timings
-from domain.product import Money, ProductCreated, ProductPriceChanged, decider
+from domain.money import Money
+from domain.product import ProductCreated, ProductPriceChanged, decider
 from store import db, eventstore, mailbox, registry, snapshots
 from store.codec import to_json
 from store.schema import event_head, events

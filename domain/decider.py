@@ -6,7 +6,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-S = TypeVar("S")
+C = TypeVar("C")  # the aggregate's commands (a union of frozen dataclasses)
+E = TypeVar("E")  # its events
+S = TypeVar("S")  # its state
 
 
 class Rejected(Exception):
@@ -14,21 +16,26 @@ class Rejected(Exception):
 
 
 @dataclass(frozen=True)
-class Decider(Generic[S]):
-    """An aggregate as pure parts: `decide`, `evolve`, the initial state, and stateless `problems`."""
+class Decider(Generic[C, E, S]):
+    """An aggregate as pure parts: `decide`, `evolve`, the initial state, stateless `problems`,
+    and `id_of`, which names the aggregate a command addresses (its stream)."""
 
     stream_type: str
+    id_of: Callable[[C], str]
     initial_state: S
-    decide: Callable[[Any, S], Sequence[Any]]
-    evolve: Callable[[S, Any], S]
-    problems: Callable[[Any], list[str]]
+    decide: Callable[[C, S], Sequence[E]]
+    evolve: Callable[[S, E], S]
+    problems: Callable[[C], list[str]]
     commands: tuple[type, ...]
-    events: tuple[Any, ...]
+    events: tuple[Any, ...]  # event classes, each with TYPE and VERSION
     state_version: int = 1  # raise when the state's shape changes: older snapshots are then ignored
 
-    def fold(self, events: Sequence[Any], state: S | None = None) -> S:
+    def fold(self, events: Sequence[E], state: S | None = None) -> S:
         """The state after `events`, starting from `state` or the initial state."""
         current = self.initial_state if state is None else state
         for event in events:
             current = self.evolve(current, event)
         return current
+
+
+AnyDecider = Decider[Any, Any, Any]  # where deciders of every aggregate pass

@@ -8,8 +8,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import ClassVar
 
-from domain.currencies import ISO_4217
 from domain.decider import Decider, Rejected
+from domain.money import Money, money_problem
 
 SKU = re.compile(r"[A-Z0-9][A-Z0-9-]{0,31}")
 NAME_MAX = 200
@@ -17,15 +17,6 @@ NAME_RAW_MAX = 2 * NAME_MAX  # characters before trimming: blanks around a name 
 # Letters and symbols that show nothing: Hangul fillers and the blank Braille pattern.
 BLANK_GLYPHS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
 DESCRIPTION_MAX = 5000
-AMOUNT_MAX = 1_000_000_000
-
-
-@dataclass(frozen=True)
-class Money:
-    """An amount in minor units of an ISO 4217 currency."""
-
-    amount: int
-    currency: str
 
 
 # Commands. `at` is when the command was recorded; ids arrive from outside.
@@ -161,13 +152,7 @@ def description_problem(description: str) -> str | None:
 
 
 def price_problem(price: Money) -> str | None:
-    if isinstance(price.amount, bool) or not isinstance(price.amount, int):
-        return "price amount must be an integer"
-    if not 0 <= price.amount <= AMOUNT_MAX:
-        return f"price amount must be between 0 and {AMOUNT_MAX} minor units"
-    if price.currency not in ISO_4217:
-        return "price currency must be an ISO 4217 code, e.g. EUR"
-    return None
+    return money_problem("price", price)
 
 
 def problems(command: ProductCommand) -> list[str]:
@@ -258,8 +243,13 @@ def evolve(state: Product, event: ProductEvent) -> Product:
     return state
 
 
-decider: Decider[Product] = Decider(
+def product_id(command: ProductCommand) -> str:
+    return command.product_id
+
+
+decider: Decider[ProductCommand, ProductEvent, Product] = Decider(
     stream_type="Product",
+    id_of=product_id,
     initial_state=Product(),
     decide=decide,
     evolve=evolve,

@@ -14,6 +14,7 @@ from rich.table import Table
 
 from eventshop.operator_cli import commands_app, status
 from eventshop.options import DEFAULT_DATA_DIR, DataDir, console, existing, metrics_directory, use
+from eventshop.trace_cli import trace
 from store import settings
 
 app = typer.Typer(
@@ -100,7 +101,7 @@ def _usable(config: settings.Settings) -> None:
 
 def _print_access(config: settings.Settings) -> None:
     """How to get in: a ready admin token when eventshop can sign one, or why not."""
-    from api import auth, tokens
+    from api.security import auth, tokens
 
     if not config.auth.required:
         console.print(f"[bold yellow]warning:[/bold yellow] {auth.describe(config)}")
@@ -120,7 +121,7 @@ Roles = Annotated[list[str], typer.Option("--role", help="A role: admin or catal
 
 
 def _known_roles(roles: list[str]) -> tuple[str, ...]:
-    from api.auth import ROLES
+    from api.security.auth import ROLES
 
     unknown = sorted(set(roles) - set(ROLES))
     if unknown or not roles:
@@ -143,7 +144,7 @@ def token(
     printed alone, for `TOKEN=$(eventshop token --sub me --role admin)`."""
     from datetime import timedelta
 
-    from api import tokens
+    from api.security import tokens
 
     config = use(data_dir)
     roles = _known_roles(role)
@@ -426,6 +427,7 @@ def _ring_projector(config: settings.Settings, name: str) -> None:
 
 app.add_typer(commands_app, name="commands")
 app.command()(status)
+app.command()(trace)
 
 
 def main() -> None:

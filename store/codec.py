@@ -1,4 +1,5 @@
-"""Frozen dataclasses to JSON documents and back."""
+"""Frozen dataclasses to JSON documents and back: fields of JSON types, datetimes (ISO-8601),
+nested dataclasses, and tuples, lists and string-keyed dicts of any of them."""
 
 from __future__ import annotations
 
@@ -20,6 +21,10 @@ def _encode(value: Any) -> Any:
         return value.isoformat()
     if is_dataclass(value) and not isinstance(value, type):
         return to_json(value)
+    if isinstance(value, tuple | list):
+        return [_encode(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _encode(item) for key, item in value.items()}
     return value
 
 
@@ -52,4 +57,9 @@ def _decode(hint: Any, value: Any) -> Any:
         return datetime.fromisoformat(value)
     if is_dataclass(hint) and isinstance(hint, type):
         return from_json(hint, value)
+    origin, args = get_origin(hint), get_args(hint)
+    if origin in (tuple, list) and args:
+        return origin(_decode(args[0], item) for item in value)
+    if origin is dict and len(args) == 2:
+        return {key: _decode(args[1], item) for key, item in value.items()}
     return value

@@ -48,6 +48,7 @@ class NewCommand:
     submitted_at: datetime
     actor: Actor = ANONYMOUS
     correlation_id: str | None = None
+    causation_id: str | None = None  # the event a process manager reacted to; None for a client's
 
     def same_as(self, row: Any) -> bool:
         return (self.type, self.aggregate_id, self.payload) == (row.type, row.aggregate_id, row.payload)
@@ -137,6 +138,7 @@ def _row(command: NewCommand) -> dict[str, Any]:
         "actor_credential": command.actor.credential,
         "actor_roles": list(command.actor.roles),
         "correlation_id": command.correlation_id or command.id,
+        "causation_id": command.causation_id,
         "submitted_at": command.submitted_at,
     }
 

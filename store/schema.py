@@ -85,6 +85,7 @@ commands = Table(
     Column("actor_credential", String(16), nullable=False, server_default="none"),
     Column("actor_roles", Document, nullable=False, server_default="[]"),
     Column("correlation_id", String(64), nullable=False),
+    Column("causation_id", String(64), nullable=True),  # the event that caused it; None for a client's own
     Column("submitted_at", UTCDateTime, nullable=False),
     Column("completed_at", UTCDateTime, nullable=True),
     Column("position", Position, nullable=True),  # of its last event: the consistency token
@@ -230,4 +231,57 @@ sku_claims = Table(
     metadata,
     Column("sku", String(32), primary_key=True),
     Column("product_id", String(64), nullable=False),
+)
+
+# Each sku's stock: units on hand and units held for orders.
+stock = Table(
+    "stock",
+    metadata,
+    Column("sku", String(32), primary_key=True),
+    Column("on_hand", BigInteger, nullable=False),
+    Column("reserved", BigInteger, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+orders = Table(
+    "orders",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("customer_id", String(64), nullable=False),
+    Column("placed_by", String(128), nullable=False),  # the subject that may read, pay and cancel it
+    Column("status", String(16), nullable=False),
+    Column("lines", Document, nullable=False),
+    Column("total_amount", BigInteger, nullable=False),
+    Column("total_currency", String(3), nullable=False),
+    Column("reason", Text, nullable=True),
+    Column("placed_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("payment_due_at", UTCDateTime, nullable=True),
+    Column("correlation_id", String(64), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("created_position", Position, nullable=False, unique=True),
+    Index("ix_orders_status", "status", "created_position"),
+    Index("ix_orders_customer", "customer_id", "created_position"),
+    Index("ix_orders_placed_by", "placed_by", "created_position"),
+)
+
+# The order process manager's state of each order, written with the commands it issues.
+order_processes = Table(
+    "order_processes",
+    metadata,
+    Column("order_id", String(64), primary_key=True),
+    Column("state", Document, nullable=False),
+    Column("correlation_id", String(64), nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+# Payment deadlines: armed with the process manager's state, fired by beat once due.
+deadlines = Table(
+    "deadlines",
+    metadata,
+    Column("order_id", String(64), primary_key=True),
+    Column("due_at", UTCDateTime, nullable=False, index=True),
+    Column("correlation_id", String(64), nullable=False),
+    Column("armed_by", Position, nullable=False),  # the position of the event that armed it
 )

@@ -76,6 +76,7 @@ class Settings:
     redeliver_after: float
     broker_timeout: float
     wait_timeout: float
+    payment_timeout: float  # seconds an order may stay RESERVED before it expires
     ready_max_lag: int  # events a projection may lag before the API says it is not ready
     metrics_port: int | None  # where a worker serves /metrics in a Procfile deployment
     json_logs: bool  # JSON log lines (production) rather than readable ones
@@ -102,6 +103,7 @@ def load(environ: Mapping[str, str] | None = None) -> Settings:
         redeliver_after=_number(env, "EVENTSHOP_REDELIVER_AFTER", 5.0, float),
         broker_timeout=_number(env, "EVENTSHOP_BROKER_TIMEOUT", 3.0, float),
         wait_timeout=_number(env, "EVENTSHOP_WAIT_TIMEOUT", 5.0, float),
+        payment_timeout=_number(env, "EVENTSHOP_PAYMENT_TIMEOUT", 900.0, float),
         ready_max_lag=_number(env, "EVENTSHOP_READY_MAX_LAG", 10_000, int),
         metrics_port=_number(env, "EVENTSHOP_METRICS_PORT", 0, int) or None,
         json_logs=(env.get("EVENTSHOP_LOG_FORMAT") or ("json" if _production(env) else "console")) == "json",

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from domain.decider import Decider
+from domain.decider import AnyDecider
 from store import db, eventstore, registry
 from store.codec import from_json, to_json
 from store.schema import events, snapshots
@@ -27,11 +27,11 @@ class Loaded:
     since: int
 
 
-def load(connection: Connection, decider: Decider[Any], stream_id: str) -> Loaded:
+def load(connection: Connection, decider: AnyDecider, stream_id: str) -> Loaded:
     return load_many(connection, decider, [stream_id])[stream_id]
 
 
-def load_many(connection: Connection, decider: Decider[Any], stream_ids: Sequence[str]) -> dict[str, Loaded]:
+def load_many(connection: Connection, decider: AnyDecider, stream_ids: Sequence[str]) -> dict[str, Loaded]:
     """Each aggregate from its snapshot (of the decider's state version) and the events after it,
     in two queries whatever the number of aggregates."""
     found = {stream_id: Loaded(decider.initial_state, 0, 0) for stream_id in stream_ids}
@@ -67,7 +67,12 @@ def load_many(connection: Connection, decider: Decider[Any], stream_ids: Sequenc
 
 
 def save_if_due(
-    connection: Connection, decider: Decider[Any], stream_id: str, state: Any, version: int, since: int
+    connection: Connection,
+    decider: AnyDecider,
+    stream_id: str,
+    state: Any,
+    version: int,
+    since: int,
 ) -> None:
     """Save the state if `EVERY` or more events came after the last snapshot."""
     if version - since < EVERY:

@@ -3,11 +3,10 @@ describes the schema of our SDL."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from graphql import GraphQLSchema, build_schema, get_introspection_query, print_directive, print_type
 
-ROOT = Path(__file__).resolve().parents[1]
+from api.graphql import engine
+
 # graphql-core's query with every option, as gql, code generators and IDEs send it.
 QUERY = get_introspection_query(
     descriptions=True,
@@ -24,7 +23,7 @@ TARTIFLETTE_DIRECTIVES = frozenset({"skip", "include", "deprecated", "nonIntrosp
 
 
 def sdl_schema() -> GraphQLSchema:
-    return build_schema("\n".join(p.read_text() for p in sorted((ROOT / "api" / "schema").glob("*.graphql"))))
+    return build_schema(engine.sdl())
 
 
 def assert_serves_our_schema(served: GraphQLSchema) -> None:

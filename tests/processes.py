@@ -70,10 +70,17 @@ def kill_leftovers(grace: float = 5.0) -> list[str]:
             os.killpg(pgid, signal.SIGKILL)
     _groups.clear()
     for pid in stamped():
-        left.append(f"process {pid}")
+        left.append(f"process {pid}: {_command_line(pid)}")
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
     return left
+
+
+def _command_line(pid: int) -> str:
+    try:
+        return (Path("/proc") / str(pid) / "cmdline").read_bytes().replace(b"\0", b" ").decode()[:200]
+    except OSError:
+        return "(gone)"
 
 
 def interrupt_on_sigterm() -> None:

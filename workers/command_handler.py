@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import Connection, Row
 from sqlalchemy.exc import DBAPIError
 
-from domain.decider import Decider, Rejected
+from domain.decider import AnyDecider, Rejected
 from store import db, eventstore, logs, mailbox, metrics, registry, snapshots
 from store.actor import Actor
 from store.codec import from_json
@@ -143,7 +143,7 @@ def _load(connection: Connection, by_aggregate: dict[str, list[Row[Any]]]) -> di
 
 
 def _handle(
-    connection: Connection, decider: Decider[Any], row: Row[Any], state: Any
+    connection: Connection, decider: AnyDecider, row: Row[Any], state: Any
 ) -> tuple[Outcome, list[Any], Any]:
     try:
         command_type: Any = registry.COMMANDS[row.type][0]

@@ -21,18 +21,36 @@ from store.eventstore import RecordedEvent
 from store.schema import events, projection_skips, projections
 from store.settings import Settings
 from workers.failpoints import hit
+from workers.processes import PROCESS_MANAGERS
 from workers.projections import PROJECTIONS
-from workers.projections.base import Projection
+from workers.projections.base import Partitions, Projection
 
 log = logs.get(__name__)
 
 RUNNING, HALTED = "RUNNING", "HALTED"
 
 Progress = Callable[[str, int], None]  # (projection, position) after each committed batch
+Ring = Callable[[Partitions], None]  # the partitions of commands a process manager recorded, after the commit
 
 
 def _unheard(name: str, position: int) -> None:
     """The default `Progress`: nobody is told."""
+
+
+def _unrung(partitions: Partitions) -> None:
+    """The default `Ring`: beat will ring."""
+
+
+def names() -> list[str]:
+    """Every projection, then every process manager: each has a checkpoint."""
+    return [*PROJECTIONS, *PROCESS_MANAGERS]
+
+
+def consumer(config: Settings, name: str) -> Projection:
+    """The projection or process manager called `name`."""
+    if name in PROCESS_MANAGERS:
+        return PROCESS_MANAGERS[name](config)
+    return PROJECTIONS[name]
 
 
 @dataclass
@@ -51,18 +69,23 @@ class NotHalted(Exception):
 
 
 def catch_up(
-    config: Settings, name: str, batch_size: int | None = None, on_progress: Progress = _unheard
+    config: Settings,
+    name: str,
+    batch_size: int | None = None,
+    on_progress: Progress = _unheard,
+    ring: Ring = _unrung,
 ) -> int:
     """Apply every event up to the head; returns how many. Raises `RetryLater` on a failing event."""
     url, limit = config.database_url, batch_size or config.projection_batch
     total = 0
     if _caught_up(url, name):
         return 0
+    found = consumer(config, name)
     while True:
         try:
-            applied = project_batch(url, name, limit, on_progress)
+            applied = project_batch(url, name, limit, on_progress, found, ring)
         except PoisonEvent as poison:
-            total += project_batch(url, name, poison.index, on_progress) if poison.index else 0
+            total += project_batch(url, name, poison.index, on_progress, found, ring) if poison.index else 0
             if not _count_failure(url, name, poison, config.max_attempts):
                 raise RetryLater(poison.error) from poison
             return total
@@ -71,13 +94,15 @@ def catch_up(
             return total
 
 
-def catch_up_all(config: Settings, names: list[str], on_progress: Progress = _unheard) -> int:
+def catch_up_all(
+    config: Settings, wanted: list[str], on_progress: Progress = _unheard, ring: Ring = _unrung
+) -> int:
     """`catch_up` each projection in turn; one failing does not hold up the others."""
     _create_checkpoints(config.database_url)
     total, failure = 0, None
-    for name in names:
+    for name in wanted:
         try:
-            total += catch_up(config, name, on_progress=on_progress)
+            total += catch_up(config, name, on_progress=on_progress, ring=ring)
         except RetryLater as error:
             failure = error
     if failure is not None:
@@ -85,17 +110,25 @@ def catch_up_all(config: Settings, names: list[str], on_progress: Progress = _un
     return total
 
 
-def project_batch(url: str, name: str, limit: int, on_progress: Progress = _unheard) -> int:
-    projection = PROJECTIONS[name]
+def project_batch(
+    url: str,
+    name: str,
+    limit: int,
+    on_progress: Progress = _unheard,
+    found: Projection | None = None,
+    ring: Ring = _unrung,
+) -> int:
+    projection = found or PROJECTIONS[name]
     with db.writing(url) as connection:
         checkpoint = lock_checkpoint(connection, name)
         if checkpoint.status == HALTED:
             return 0
         traced = log.isEnabledFor(logging.DEBUG)  # the events' correlation ids, read only to log them
-        batch = eventstore.read_all(connection, checkpoint.position, limit, with_metadata=traced)
+        metadata = traced or projection.with_metadata
+        batch = eventstore.read_all(connection, checkpoint.position, limit, with_metadata=metadata)
         try:
             with connection.begin_nested():
-                projection.apply_all(connection, [(r, registry.decode_event(r)) for r in batch])
+                partitions = projection.apply_all(connection, [(r, registry.decode_event(r)) for r in batch])
         except DBAPIError:
             raise
         except Exception:
@@ -104,6 +137,8 @@ def project_batch(url: str, name: str, limit: int, on_progress: Progress = _unhe
         if batch:
             save_checkpoint(connection, name, position=batch[-1].position, attempts=0)
             hit("projector.before_commit")
+    if partitions:
+        ring(partitions)
     if batch:
         metrics.EVENTS_PROJECTED.labels(name).inc(len(batch))
         log.info(
@@ -222,7 +257,7 @@ def statuses(url: str) -> list[Status]:
         Status(name, row.position, head, row.status, row.error, row.error_position, row.attempts)
         if (row := rows.get(name))
         else Status(name, 0, head, RUNNING, None, None, 0)
-        for name in PROJECTIONS
+        for name in names()
     ]
 
 
@@ -242,7 +277,7 @@ def _create_checkpoints(url: str) -> None:
     the checkpoints as the list of projections a write must reach to be visible."""
     with db.reading(url) as connection:
         found = set(connection.execute(select(projections.c.name)).scalars())
-    if missing := [name for name in PROJECTIONS if name not in found]:
+    if missing := [name for name in names() if name not in found]:
         with db.writing(url) as connection:
             _insert_checkpoints(connection, missing)
 

@@ -179,7 +179,7 @@ def _replay(
     while position < target:
         with db.reading(url) as connection:
             batch = eventstore.read_all(
-                connection, position, min(BATCH, target - position), with_metadata=False
+                connection, position, min(BATCH, target - position), with_metadata=projection.with_metadata
             )
             skipped = _skipped(connection, projection.name, batch)
         if not batch:
@@ -196,7 +196,9 @@ def _apply(connection: Connection, shadow: _Shadow, projection: Projection, star
     """Within the switch: apply the events after `start` up to `end` to the shadow tables."""
     position = start
     while position < end:
-        batch = eventstore.read_all(connection, position, min(BATCH, end - position), with_metadata=False)
+        batch = eventstore.read_all(
+            connection, position, min(BATCH, end - position), with_metadata=projection.with_metadata
+        )
         if not batch:
             return
         skipped = _skipped(connection, projection.name, batch)

@@ -10,7 +10,7 @@ from store import coalesce, notify
 from store.celery_config import HANDLE_COMMANDS, PROJECT, REDELIVER
 from workers import command_handler, doorbells, projector
 from workers.celery import app, config
-from workers.projections import PROJECTIONS
+from workers.processes import order_process
 
 
 def _backoff(retries: int) -> int:
@@ -26,6 +26,13 @@ def after_batch(batch: command_handler.Batch) -> None:
 
 def after_projecting(name: str, position: int) -> None:
     notify.projected(config.broker_url, name, position)
+
+
+def ring(partitions: set[int]) -> None:
+    """Ring the mailboxes a process manager (or a deadline) recorded commands in."""
+    for partition in sorted(partitions):
+        if coalesce.should_ring(config.broker_url, coalesce.partition(partition)):
+            handle_commands.delay(partition)
 
 
 @app.task(name=HANDLE_COMMANDS, bind=True, max_retries=None)
@@ -44,14 +51,16 @@ def project(self: Any, name: str | None = None) -> int:
     if name is None:
         coalesce.answered(config.broker_url, coalesce.PROJECTOR)
     try:
-        return projector.catch_up_all(config, [name] if name else list(PROJECTIONS), after_projecting)
+        return projector.catch_up_all(config, [name] if name else projector.names(), after_projecting, ring)
     except (DBAPIError, projector.RetryLater) as error:
         raise self.retry(exc=error, countdown=_backoff(self.request.retries)) from error
 
 
 @app.task(name=REDELIVER)
 def redeliver() -> dict[str, list[Any]]:
-    """Beat's safety net: ring again for every mailbox and projection left waiting (I6)."""
+    """Beat's safety net: ring again for every mailbox and projection left waiting (I6), and
+    fire the deadlines that are due."""
+    ring(order_process.fire_due_deadlines(config))
     partitions = doorbells.stale_partitions(config)
     for partition in partitions:
         handle_commands.delay(partition)

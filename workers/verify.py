@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -183,4 +184,9 @@ def _replay(
 
 
 def _rows(connection: Connection, table: Table) -> set[tuple[Any, ...]]:
-    return {tuple(row) for row in connection.execute(select(table))}
+    return {tuple(map(_comparable, row)) for row in connection.execute(select(table))}
+
+
+def _comparable(value: Any) -> Any:
+    """A column's value as a set member: JSON documents (lists, objects) as canonical text."""
+    return json.dumps(value, sort_keys=True, default=str) if isinstance(value, list | dict) else value

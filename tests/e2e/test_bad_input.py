@@ -17,7 +17,6 @@ import sys
 import urllib.parse
 import zlib
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,13 +25,13 @@ from hypothesis import strategies as st
 from hypothesis_graphql import Mode, mutations, queries
 from sqlalchemy import select
 
-import api
+from api.graphql import engine
 from store import db
 from store.schema import commands
 from tests.conftest import free_port
 from tests.e2e.client import Client, running_system, wait_for
 
-SDL = "\n".join(path.read_text() for path in sorted((Path(api.__file__).parent / "schema").glob("*.graphql")))
+SDL = engine.sdl()
 JSON_TYPE = {"Content-Type": "application/json"}
 LEAKS = ("Traceback", "Internal server error", "sqlalchemy", "psycopg", "sqlite3", 'File "')
 BODY_LIMIT = 1024 * 1024

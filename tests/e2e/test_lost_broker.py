@@ -11,7 +11,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from domain.product import CreateProduct, Money
+from domain.money import Money
+from domain.product import CreateProduct
 from tests import processes
 from tests.conftest import free_port
 from tests.e2e.client import Client, wait_for

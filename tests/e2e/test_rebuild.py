@@ -13,7 +13,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from domain.product import Money, ProductCreated
+from domain.money import Money
+from domain.product import ProductCreated
 from store import db, eventstore, registry
 from tests.conftest import free_port
 from tests.e2e.client import Client, running_system, wait_for

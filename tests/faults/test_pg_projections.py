@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from domain.product import Money, ProductCreated
+from domain.money import Money
+from domain.product import ProductCreated
 from store import db, eventstore, registry
 from tests.e2e.client import wait_for
 from tests.e2e.documents import PRICE

@@ -8,7 +8,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from domain.product import ChangeProductPrice, CreateProduct, DeleteProduct, Money, UpdateProduct
+from domain.money import Money
+from domain.product import ChangeProductPrice, CreateProduct, DeleteProduct, UpdateProduct
 from store import db, mailbox, registry
 from store.actor import ANONYMOUS, Actor
 from store.codec import to_json
@@ -26,12 +27,13 @@ def new_command(
     command: Any, command_id: str | None = None, partitions: int = PARTITIONS, actor: Actor = ANONYMOUS
 ) -> mailbox.NewCommand:
     """`command` as the API records it, in its partition of `partitions`, submitted by `actor`."""
+    decider = registry.decider_of(command)
     return mailbox.NewCommand(
         id=command_id or str(uuid.uuid4()),
         type=type(command).__name__,
-        aggregate_type=registry.aggregate_of(type(command).__name__),
-        aggregate_id=command.product_id,
-        partition=mailbox.partition_of(command.product_id, partitions),
+        aggregate_type=decider.stream_type,
+        aggregate_id=decider.id_of(command),
+        partition=mailbox.partition_of(decider.id_of(command), partitions),
         payload={key: value for key, value in to_json(command).items() if key != "at"},
         submitted_at=command.at,
         actor=actor,

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from sqlalchemy import delete, insert
 
-from api import catalog, queries
-from api.errors import UserInputError
+from api.graphql.errors import UserInputError
+from api.read import pages, queries
 from store import db
 from store.schema import products
 
@@ -99,7 +99,7 @@ def test_filters_narrow_the_catalog(database: str, catalog_rows: list[dict[str, 
 
 def test_the_total_counts_what_the_filter_matches(database: str, catalog_rows: list[dict[str, Any]]) -> None:
     page = queries.product_page(database, 5, None, {"currency": "USD"}, None)
-    assert catalog.count(*page["count"]) == len([r for r in catalog_rows if r["price_currency"] == "USD"])
+    assert pages.count(*page["count"]) == len([r for r in catalog_rows if r["price_currency"] == "USD"])
 
 
 def test_a_cursor_stays_valid_while_products_come_and_go(

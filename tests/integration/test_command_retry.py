@@ -14,7 +14,7 @@ import redis
 from sqlalchemy import select
 from typer.testing import CliRunner, Result
 
-from api import queries
+from api.read import queries
 from eventshop.cli import app
 from eventshop.operator_cli import ring
 from store import db, eventstore, mailbox

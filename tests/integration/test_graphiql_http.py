@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from api import graphiql
+from api.http import graphiql
 from store import settings
 from tests.served import served
 

@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import Connection, func, select
 from sqlalchemy.exc import DataError
 
-from api import group_commit
-from api.errors import ConflictError, UnavailableError
+from api.graphql.errors import ConflictError, UnavailableError
+from api.write import group_commit
 from store import db, mailbox
 from store.schema import commands
 from tests.config import database_url

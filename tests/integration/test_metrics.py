@@ -91,7 +91,9 @@ def test_every_family_is_exposed_and_counters_move_with_traffic(database: str, b
         key = (name, tuple(sorted(labels.items())))
         return after.get(key, 0.0) - before.get(key, 0.0)
 
-    assert moved("eventshop_graphql_requests_total", operation="mutation", outcome="ok") == 1
+    assert (
+        moved("eventshop_graphql_requests_total", operation="mutation", outcome="ok", client="unknown") == 1
+    )
     assert moved("eventshop_graphql_request_duration_seconds_count", operation="mutation") == 1
     assert moved("eventshop_commands_total", type="CreateProduct", status="SUCCEEDED") == 1
     assert moved("eventshop_events_appended_total") == 1

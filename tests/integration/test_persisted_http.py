@@ -11,7 +11,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from api.persisted import digest
+from api.security.persisted import digest
 from store import settings
 from tests.served import served
 

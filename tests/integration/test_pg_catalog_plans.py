@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Connection, text
 
-from api import catalog
+from api.read import catalog, pages
 from store import db
 from store.schema import products
 
@@ -46,20 +46,22 @@ def nodes(node: dict[str, Any]) -> list[str]:
     ]
 
 
-def cursor_at(url: str, order: catalog.Order, depth: int) -> str:
+def cursor_at(url: str, order: pages.Order, depth: int) -> str:
     """The cursor of the product `depth` rows into `order`."""
     with db.reading(url) as connection:
-        row = connection.execute(catalog.page_query(products, [], order, None).offset(depth).limit(1)).one()
-    return catalog.encode_cursor(row, order)
+        row = connection.execute(
+            pages.page_query(products, catalog.PRODUCTS, [], order, None).offset(depth).limit(1)
+        ).one()
+    return pages.encode_cursor(row, catalog.PRODUCTS, order)
 
 
 @pytest.mark.parametrize("field", ["NAME", "PRICE", "UPDATED_AT", "CREATED_AT"])
 @pytest.mark.parametrize("descending", [False, True])
 def test_a_deep_page_in_every_order_is_an_index_scan(filled: str, field: str, descending: bool) -> None:
-    order = catalog.Order(field, descending)
+    order = pages.Order(field, descending)
     after = cursor_at(filled, order, 90_000)
     with db.reading(filled) as connection:
-        found = nodes(plan(connection, catalog.page_query(products, [], order, after)))
+        found = nodes(plan(connection, pages.page_query(products, catalog.PRODUCTS, [], order, after)))
     print(order.name, found)
     assert found[0] == "Limit" and found[1].startswith("Index Scan"), found
     assert not any(node.startswith("Seq Scan") or node == "Sort" for node in found), found
@@ -69,7 +71,9 @@ def test_a_deep_page_in_every_order_is_an_index_scan(filled: str, field: str, de
 def test_a_search_uses_the_trigram_indexes(filled: str, given: dict[str, Any]) -> None:
     conditions = catalog.filters(products, given)
     with db.reading(filled) as connection:
-        found = nodes(plan(connection, catalog.page_query(products, conditions, catalog.Order(), None)))
+        found = nodes(
+            plan(connection, pages.page_query(products, catalog.PRODUCTS, conditions, pages.Order(), None))
+        )
     print(given, found)
     assert any("trgm" in node for node in found), found
     assert not any(node.startswith("Seq Scan") for node in found), found

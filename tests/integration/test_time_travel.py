@@ -10,9 +10,10 @@ from typing import Any
 
 import pytest
 
-from api import queries
-from api.errors import UserInputError
-from domain.product import Money, ProductCreated, ProductDeleted, ProductPriceChanged, ProductUpdated
+from api.graphql.errors import UserInputError
+from api.read import queries
+from domain.money import Money
+from domain.product import ProductCreated, ProductDeleted, ProductPriceChanged, ProductUpdated
 from store import db, eventstore, registry
 from store.product_rows import Row, evolve_row
 from tests.config import config

@@ -11,8 +11,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy import event, update
 
-from api import watch
-from api.watch import ALL_PROJECTIONS, Watcher
+from api.live import watch
+from api.live.watch import ALL_PROJECTIONS, Watcher
 from store import broker, db, mailbox, notify
 from store.schema import projections
 from tests.config import config

@@ -20,8 +20,9 @@ import aiohttp
 import pytest
 from aiohttp import WSMsgType
 
-from api import feed
-from domain.product import Money, ProductCreated
+from api.live import feed
+from domain.money import Money
+from domain.product import ProductCreated
 from store import db, eventstore, notify, registry, settings
 from store.mailbox import SUCCEEDED, Outcome
 from tests.served import served

@@ -18,8 +18,8 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from api.auth import Authenticator, Unauthenticated, authorize
-from api.errors import ForbiddenError
+from api.graphql.errors import ForbiddenError
+from api.security.auth import Authenticator, Unauthenticated, authorize
 from store import settings
 from store.actor import JWT, Actor
 from tests import auth

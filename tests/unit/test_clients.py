@@ -6,7 +6,7 @@ import ipaddress
 
 import pytest
 
-from api import clients
+from api.security import clients
 
 PROXIES = (ipaddress.ip_network("10.0.0.0/8"), ipaddress.ip_network("::1/128"))
 

@@ -8,24 +8,78 @@ from typing import Any
 
 import pytest
 
+from domain.money import Money
+from domain.order import (
+    CancelOrder,
+    ExpireOrder,
+    MarkOrderReserved,
+    Order,
+    OrderCancelled,
+    OrderExpired,
+    OrderLine,
+    OrderPaid,
+    OrderPlaced,
+    OrderRejected,
+    OrderReserved,
+    PayOrder,
+    PlaceOrder,
+    RejectOrder,
+)
 from domain.product import (
     ChangeProductPrice,
     CreateProduct,
     DeleteProduct,
-    Money,
     ProductCreated,
     ProductDeleted,
     ProductPriceChanged,
     ProductUpdated,
     UpdateProduct,
-    decider,
 )
+from domain.stock import (
+    CommitStock,
+    ReceiveStock,
+    ReleaseStock,
+    Reservation,
+    ReserveStock,
+    Stock,
+    StockCommitted,
+    StockReceived,
+    StockReleased,
+    StockReservationRefused,
+    StockReserved,
+)
+from store import registry
 from store.codec import from_json, to_json
 
 PRODUCT_ID = "5f0c6a52-0b8e-4c1e-9a57-2d7f3b1c9e01"
 AT = datetime(2024, 5, 1, 12, 30, 15, 123456, tzinfo=UTC)
 AT_PLUS_2 = datetime(2024, 5, 1, 14, 30, 15, tzinfo=timezone(timedelta(hours=2)))
 EUR_10 = Money(1000, "EUR")
+
+LINES = (OrderLine("MUG-1", 2, Money(100, "EUR")), OrderLine("CUP-2", 1, Money(50, "EUR")))
+ORDER_AND_STOCK = [
+    ReceiveStock("MUG-1", 5, AT),
+    ReserveStock("MUG-1", PRODUCT_ID, 2, AT),
+    CommitStock("MUG-1", PRODUCT_ID, AT),
+    ReleaseStock("MUG-1", PRODUCT_ID, AT_PLUS_2),
+    StockReceived("MUG-1", 5, AT),
+    StockReserved("MUG-1", PRODUCT_ID, 2, AT),
+    StockReservationRefused("MUG-1", PRODUCT_ID, 9, 3, AT),
+    StockCommitted("MUG-1", PRODUCT_ID, 2, AT),
+    StockReleased("MUG-1", PRODUCT_ID, 2, AT),
+    PlaceOrder(PRODUCT_ID, PRODUCT_ID, "alice", LINES, AT),
+    MarkOrderReserved(PRODUCT_ID, AT_PLUS_2, AT),
+    RejectOrder(PRODUCT_ID, "MUG-1: 9 asked, 3 available", AT),
+    PayOrder(PRODUCT_ID, Money(250, "EUR"), None, AT),
+    CancelOrder(PRODUCT_ID, None, "alice", AT),
+    ExpireOrder(PRODUCT_ID, AT),
+    OrderPlaced(PRODUCT_ID, PRODUCT_ID, "alice", LINES, Money(250, "EUR"), AT),
+    OrderReserved(PRODUCT_ID, AT_PLUS_2, AT),
+    OrderRejected(PRODUCT_ID, "why", AT),
+    OrderPaid(PRODUCT_ID, Money(250, "EUR"), AT),
+    OrderCancelled(PRODUCT_ID, "no", AT),
+    OrderExpired(PRODUCT_ID, AT),
+]
 
 CASES = [
     pytest.param(CreateProduct(PRODUCT_ID, "WIDGET-1", "Widget", "A fine widget", EUR_10, AT), id="create"),
@@ -46,12 +100,20 @@ CASES = [
     pytest.param(ProductUpdated(PRODUCT_ID, None, "", AT_PLUS_2), id="updated-empty-description"),
     pytest.param(ProductPriceChanged(PRODUCT_ID, Money(0, "EUR"), AT), id="price-changed"),
     pytest.param(ProductDeleted(PRODUCT_ID, "WIDGET-1", AT), id="deleted"),
+    *(pytest.param(case, id=type(case).__name__) for case in ORDER_AND_STOCK),
 ]
 
 
 def test_cases_cover_every_command_and_event() -> None:
     covered = {type(case.values[0]) for case in CASES}
-    assert covered == set(decider.commands) | set(decider.events)
+    assert covered == {kind for d in registry.DECIDERS.values() for kind in (*d.commands, *d.events)}
+
+
+def test_states_with_nested_collections_survive_a_snapshot() -> None:
+    held = Stock("MUG-1", 7, {"o1": Reservation(2), "o2": Reservation(3, committed=True)})
+    placed = Order("PLACED", "alice", Money(250, "EUR"), LINES)
+    for state in (held, placed):
+        assert from_json(type(state), json.loads(json.dumps(to_json(state)))) == state
 
 
 @pytest.mark.parametrize("obj", CASES)

@@ -13,11 +13,13 @@ from graphql import (
     build_schema,
 )
 
+from api.graphql import engine
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def served_sdl() -> str:
-    return "\n".join(p.read_text() for p in sorted((ROOT / "api" / "schema").glob("*.graphql")))
+    return engine.sdl()
 
 
 CONTRACT = ("core.graphql", "readside.graphql")

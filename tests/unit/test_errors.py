@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from tartiflette import TartifletteError
 
-from api import engine as engines
-from api.errors import ConflictError, UserInputError, error_coercer
+from api.graphql import engine as engines
+from api.graphql.errors import ConflictError, UserInputError, error_coercer
 
 
 def coerce(exception: Exception) -> dict[str, Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from api import graphiql
+from api.http import graphiql
 
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8"
 

@@ -1,4 +1,4 @@
-"""Introspection as current clients send it (`api.introspection`): graphql-core's query with every
+"""Introspection as current clients send it (`api.graphql.introspection`): graphql-core's query with every
 option is answered, its answer builds our SDL's schema, and every part of the schema is described."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import pytest
 from graphql import build_client_schema
 from tartiflette import Engine
 
-from api import engine as engines
+from api.graphql import engine as engines
 from tests.introspection import QUERY, SPEC_SCALARS, assert_serves_our_schema
 
 

@@ -1,6 +1,6 @@
-"""The request limits (`api.limits`, `api.scan`): each refused past its bound and accepted at it,
-before parsing where the text shows it; the parsed-document cache stays bounded; fragments spread
-twice are not a cycle."""
+"""The request limits (`api.security.limits`, `api.security.scan`): each refused past its bound and
+accepted at it, before parsing where the text shows it; the parsed-document cache stays bounded;
+fragments spread twice are not a cycle."""
 
 from __future__ import annotations
 
@@ -14,11 +14,12 @@ from typing import Any
 import pytest
 from tartiflette import Engine
 
-from api import engine as engines
-from api import limits, scan, source
-from api.documents import Documents
-from api.errors import Refused
-from api.fragment_cycles import find_cycle
+from api.graphql import engine as engines
+from api.graphql import source
+from api.graphql.documents import Documents
+from api.graphql.errors import Refused
+from api.graphql.fragment_cycles import find_cycle
+from api.security import limits, scan
 from store import settings
 
 CONFIG = settings.load({})

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from api.errors import Refused
-from api.persisted import CACHE_ENTRIES, Documents, digest
+from api.graphql.errors import Refused
+from api.security.persisted import CACHE_ENTRIES, Documents, digest
 from store.settings import SettingsError
 
 QUERY = "{ products(first: 1) { totalCount } }"

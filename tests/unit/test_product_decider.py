@@ -12,11 +12,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from domain.decider import Rejected
+from domain.money import Money
 from domain.product import (
     ChangeProductPrice,
     CreateProduct,
     DeleteProduct,
-    Money,
     Product,
     ProductCommand,
     ProductCreated,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from api.source import MAX_DEPTH, SourceError, prepare
+from api.graphql.source import MAX_DEPTH, SourceError, prepare
 
 
 def test_non_ascii_escapes_become_characters_and_others_stay() -> None:

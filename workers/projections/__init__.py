@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
-from workers.projections import product_prices, product_versions, products, sku_claims
+from workers.projections import orders, product_prices, product_versions, products, sku_claims, stock
 from workers.projections.base import InlineProjection, Projection
 
 PROJECTIONS: dict[str, Projection] = {
-    p.name: p for p in (products.projection, product_prices.projection, product_versions.projection)
+    p.name: p
+    for p in (
+        products.projection,
+        product_prices.projection,
+        product_versions.projection,
+        stock.projection,
+        orders.projection,
+    )
 }
 
 INLINE_PROJECTIONS: tuple[InlineProjection, ...] = (sku_claims.projection,)

@@ -11,6 +11,7 @@ from sqlalchemy import Connection, Table
 from store.eventstore import RecordedEvent
 
 Batch = list[tuple[RecordedEvent, Any]]
+Partitions = set[int]  # mailbox partitions a consumer recorded commands in: to ring after its commit
 
 
 @dataclass(frozen=True)
@@ -19,19 +20,22 @@ class Projection:
 
     `apply` takes one event; `apply_batch`, when given, takes many at once with the same effect
     and fewer statements (the projector's fast path; `apply` finds a failing event and replays).
+    A process manager is run the same way; its `apply_batch` returns the partitions of the
+    commands it recorded, which the projector rings once the batch is committed.
     """
 
     name: str
     tables: tuple[Table, ...]
     apply: Callable[[Connection, RecordedEvent, Any], None]
-    apply_batch: Callable[[Connection, Batch], None] | None = None
+    apply_batch: Callable[[Connection, Batch], Partitions | None] | None = None
+    with_metadata: bool = False  # whether it reads the events' metadata (correlation ids, actors)
 
-    def apply_all(self, connection: Connection, batch: Batch) -> None:
+    def apply_all(self, connection: Connection, batch: Batch) -> Partitions:
         if self.apply_batch is not None:
-            self.apply_batch(connection, batch)
-            return
+            return self.apply_batch(connection, batch) or set()
         for recorded, event in batch:
             self.apply(connection, recorded, event)
+        return set()
 
 
 @dataclass(frozen=True)

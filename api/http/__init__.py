@@ -1,0 +1,1 @@
+"""HTTP: GraphQL over HTTP on /graphql, CORS, health and metrics, GraphiQL."""

@@ -1,0 +1,1 @@
+"""The read side: read tables, the mailbox and the event store, paged."""

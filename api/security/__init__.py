@@ -1,0 +1,1 @@
+"""Who may ask what: credentials, roles, rate limits, request limits, trusted documents, client addresses."""

@@ -1,0 +1,1 @@
+"""The write side: commands checked, recorded in groups and rung to the workers."""
