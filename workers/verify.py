@@ -1,4 +1,4 @@
-"""Checking a live database against the invariants: I1-I5 and I7."""
+"""Checking a live database against the invariants: I1-I5 and I7, and those of orders and stock."""
 
 from __future__ import annotations
 
@@ -12,7 +12,18 @@ from sqlalchemy import Connection, Table, create_engine, func, select
 
 from store import db, eventstore, registry
 from store.codec import to_json
-from store.schema import commands, events, metadata, projection_skips, projections, snapshots
+from store.schema import (
+    commands,
+    deadlines,
+    events,
+    metadata,
+    orders,
+    projection_skips,
+    projections,
+    snapshots,
+    stock,
+)
+from workers.processes.order_process import ACTOR as ORDER_PROCESS
 from workers.projections import INLINE_PROJECTIONS, PROJECTIONS
 from workers.projections.base import InlineProjection, Projection
 
@@ -52,6 +63,7 @@ def verify(url: str) -> Report:
         _positions(connection, head, report)
         _projections(connection, head, report)
         _snapshots(connection, report)
+        _orders(connection, head, report)
         for status, count in connection.execute(
             select(commands.c.status, func.count()).group_by(commands.c.status)
         ):
@@ -127,6 +139,52 @@ def _projections(connection: Connection, head: int, report: Report) -> None:
         _compare(connection, projection, position, skipped, report)
     for inline in INLINE_PROJECTIONS:
         _compare(connection, inline, head, set(), report)
+
+
+def _orders(connection: Connection, head: int, report: Report) -> None:
+    """Orders and stock: no sku is ever oversold, and no process-manager command is refused or
+    fails. At rest (nothing pending, every checkpoint at the head): no order is still PLACED, each
+    RESERVED one has its payment deadline armed, and each sku's reserved units are exactly those of
+    its RESERVED and CONFIRMED orders."""
+    held = {row.sku: row for row in connection.execute(select(stock))}
+    report.violations += [
+        f"orders: sku {sku} has {row.reserved} units reserved but {row.on_hand} on hand"
+        for sku, row in held.items()
+        if row.reserved > row.on_hand or row.reserved < 0
+    ]
+    refused = connection.execute(
+        select(commands.c.id, commands.c.type, commands.c.status).where(
+            commands.c.actor == ORDER_PROCESS.subject, commands.c.status.in_(("REJECTED", "FAILED"))
+        )
+    )
+    report.violations += [
+        f"orders: process-manager command {r.id} ({r.type}) ended {r.status}" for r in refused
+    ]
+    pending = connection.execute(select(func.count()).where(commands.c.status == "PENDING")).scalar_one()
+    behind = connection.execute(select(func.count()).where(projections.c.position < head)).scalar_one()
+    if pending or behind:
+        report.notes.append(
+            "orders: not at rest (commands pending or checkpoints behind): settlement not checked"
+        )
+        return
+    armed = set(connection.execute(select(deadlines.c.order_id)).scalars())
+    expected: dict[str, int] = {}
+    for row in connection.execute(select(orders.c.id, orders.c.status, orders.c.lines)):
+        if row.status == "PLACED":
+            report.violations.append(f"orders: order {row.id} is still PLACED at rest")
+        if row.status == "RESERVED" and row.id not in armed:
+            report.violations.append(f"orders: order {row.id} is RESERVED with no payment deadline armed")
+        if row.status in ("RESERVED", "CONFIRMED"):
+            for line in row.lines:
+                expected[line["sku"]] = expected.get(line["sku"], 0) + line["quantity"]
+    for sku in sorted(set(expected) | set(held)):
+        reserved = held[sku].reserved if sku in held else 0
+        if reserved != expected.get(sku, 0):
+            report.violations.append(
+                f"orders: sku {sku} has {reserved} units reserved, its reserved and confirmed orders "
+                f"{expected.get(sku, 0)}"
+            )
+    report.counts["orders"] = connection.execute(select(func.count()).select_from(orders)).scalar_one()
 
 
 def _snapshots(connection: Connection, report: Report) -> None:

@@ -57,13 +57,15 @@ def node_scripts(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def playwright() -> Iterator[Playwright]:
+    """Playwright's driver, for one module: while it runs, the main thread has a running event
+    loop, so that `asyncio.run` in later tests would fail."""
     with sync_playwright() as driver:
         yield driver
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(playwright: Playwright) -> Iterator[Browser]:
     """Headless Chromium (Debian's, which `./dev test` installs) that can resolve no host but
     127.0.0.1: no page a test opens can reach anything else."""

@@ -19,7 +19,7 @@ from store import trace as store_trace
 from store.schema import commands, deadlines, order_processes, orders, stock
 from tests.config import config
 from tests.integration.helpers import record
-from workers import command_handler, projector
+from workers import command_handler, projector, verify
 from workers.processes import order_process
 
 MUG, CUP = "MUG-1", "CUP-2"
@@ -159,3 +159,27 @@ def test_eventshop_trace_shows_each_command_under_the_event_that_caused_it(datab
     ]
     depth = [next(d for d, text in stripped if text.startswith(name + " ")) for name in names]
     assert depth == sorted(set(depth))  # each one level below the one before
+
+
+def test_verify_holds_the_orders_and_stock_invariants_at_rest_and_finds_a_tampered_sku(database: str) -> None:
+    receive(MUG, 5)
+    receive(CUP, 1)
+    reserved, _ = place((MUG, 2))
+    rejected, _ = place((MUG, 1), (CUP, 2))
+    paid, _ = place((CUP, 1))
+    settle()
+    record(PayOrder(paid, Money(100, "EUR"), "alice", NOW), partitions=config().partitions)
+    settle()
+    report = verify.verify(config().database_url)
+    assert report.ok, report.violations
+    assert report.counts["orders"] == 3
+    with db.writing(config().database_url) as connection:
+        connection.execute(stock.update().where(stock.c.sku == MUG).values(reserved=9))
+    violations = verify.verify(config().database_url).violations
+    assert f"orders: sku {MUG} has 9 units reserved but 5 on hand" in violations
+    assert f"orders: sku {MUG} has 9 units reserved, its reserved and confirmed orders 2" in violations
+    assert (order(reserved).status, order(rejected).status, order(paid).status) == (
+        "RESERVED",
+        "REJECTED",
+        "CONFIRMED",
+    )
