@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from bench import baselines, scenarios
+from bench import baselines, orders, scenarios
 from bench.eventsourcing_baseline import creates_per_s
 from bench.load import Mix
 from bench.report import environment, write
@@ -56,6 +56,8 @@ def main(
         e2e["hot saturation"] = scenarios.end_to_end(
             url, database, Mix(products, hot=True), rate=None, clients=64, duration=duration
         )
+        skus = orders.stock_up(url, database, products, 20)
+        e2e["orders placed to RESERVED, 32 clients"] = orders.place_orders(url, database, skus, 32, duration)
         results["e2e"] = e2e
         results["queries"] = scenarios.queries(url, products[-1], duration / 2)
         stack.stop_all()

@@ -3,8 +3,11 @@ life through the process manager, its trace, ownership, and bad input that holds
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Any
+
+import aiohttp
 
 from tests import auth
 from tests.e2e.client import Client, wait_for
@@ -146,3 +149,33 @@ def test_only_its_placer_or_an_orders_admin_may_read_pay_and_cancel_an_order(sys
     assert forbidden["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     stocker = reader.gql(RECEIVE, sku=sku, quantity=1)
     assert stocker["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+def test_order_changed_follows_an_order_over_websocket_for_its_placer_only(system: Client) -> None:
+    sku = stocked(system, 5)
+    alice = Client(system.base, credential=auth.token("alice-ws", ("orders:write",)))
+    order_id = place(alice, (sku, 1))["data"]["placeOrder"]["aggregateId"]
+    url = system.base.replace("http", "ws", 1) + "/graphql"
+    query = "subscription($id: ID!) { orderChanged(id: $id) { status version } }"
+
+    async def follow(credential: str, until: str | None) -> list[Any]:
+        seen: list[Any] = []
+        async with aiohttp.ClientSession() as session:
+            socket = await session.ws_connect(url, protocols=("graphql-transport-ws",))
+            await socket.send_json({"type": "connection_init", "payload": {"token": credential}})
+            assert (await socket.receive_json(timeout=10))["type"] == "connection_ack"
+            await socket.send_json(
+                {"id": "1", "type": "subscribe", "payload": {"query": query, "variables": {"id": order_id}}}
+            )
+            while True:
+                message = await socket.receive_json(timeout=30)
+                seen.append(message["payload"]["data"]["orderChanged"])
+                if until is None or (seen[-1] and seen[-1]["status"] == until):
+                    await socket.close()
+                    return seen
+
+    seen = asyncio.run(follow(alice.credential or "", "RESERVED"))  # null first if not projected yet
+    shown = [found for found in seen if found is not None]
+    assert shown[-1]["status"] == "RESERVED"
+    assert [found["version"] for found in shown] == sorted({found["version"] for found in shown})
+    assert asyncio.run(follow(auth.token("mallory-ws", ("orders:write",)), None)) == [None]
