@@ -11,8 +11,8 @@ from typing import Any
 
 from sqlalchemy import select
 
+from bench import scenarios
 from bench.load import Observer, closed_loop, open_loop
-from bench.measure import percentile
 from store import db
 from store.schema import commands, events, products, stock
 
@@ -62,18 +62,11 @@ def place_orders(url: str, database: str, skus: list[str], clients: int, duratio
             latencies.append(max(0.0, seen - placed[command_id].acked))
             done.append(seen)
     first = min(s.started for s in samples)
-    span = (max(done) - first) if done else float("nan")
+    accepted = len(placed) / (max(s.acked for s in samples) - first)
     return {
         "offered_per_s": None,
         "clients": clients,
-        "accepted_per_s": len(placed) / (max(s.acked for s in samples) - first),
-        "rejected_requests": len([s for s in samples if not s.ok]),
-        "completed_per_s": len(done) / span,
-        "latency_p50_ms": percentile(latencies, 50) * 1000,
-        "latency_p95_ms": percentile(latencies, 95) * 1000,
-        "latency_p99_ms": percentile(latencies, 99) * 1000,
-        "latencies_ms": [latency * 1000 for latency in latencies],
-        "completed_at": sorted(t - first for t in done),
+        **scenarios.outcome(samples, accepted, [t - first for t in done], latencies),
     }
 
 

@@ -46,16 +46,23 @@ def group_alive(pgid: int) -> bool:
 
 
 def stamped(mark: str | None = None) -> list[int]:
-    """Processes other than this one whose environment carries this session's stamp."""
+    """Processes other than this one (and its own multiprocessing helper, which ends with it)
+    whose environment carries this session's stamp."""
     wanted = f"{MARK}={mark or os.environ[MARK]}".encode()
     found = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit() or int(entry.name) == os.getpid():
             continue
         with contextlib.suppress(OSError):
-            if wanted in (entry / "environ").read_bytes().split(b"\0"):
+            if wanted in (entry / "environ").read_bytes().split(b"\0") and not _own_helper(entry):
                 found.append(int(entry.name))
     return found
+
+
+def _own_helper(entry: Path) -> bool:
+    """multiprocessing's resource tracker, started by this process: it exits when this one does."""
+    parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+    return parent == os.getpid() and b"multiprocessing.resource_tracker" in (entry / "cmdline").read_bytes()
 
 
 def kill_leftovers(grace: float = 5.0) -> list[str]:

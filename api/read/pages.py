@@ -120,7 +120,7 @@ def encode_cursor(row: Any, keyset: Keyset, order: Order) -> str:
     if order == Order():
         text = f"{keyset.kind}:{position}"
     else:
-        value = getattr(row, keyset.fields[order.field][0])
+        value = position if order.field == CREATED_AT else getattr(row, keyset.fields[order.field][0])
         shown = value.isoformat() if isinstance(value, datetime) else value
         text = f"{keyset.kind}s:" + json.dumps([order.name, shown, position])
     return base64.urlsafe_b64encode(text.encode()).decode()

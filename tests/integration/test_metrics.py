@@ -22,7 +22,6 @@ from tests.integration.helpers import create, drain_all, record
 from tests.redis_server import RedisServer
 from tests.served import served
 from workers import projector
-from workers.projections import PROJECTIONS
 
 FAMILIES = {
     "eventshop_graphql_requests",
@@ -80,11 +79,11 @@ def mutate(url: str, sku: str) -> None:
 def test_every_family_is_exposed_and_counters_move_with_traffic(database: str, broker: str) -> None:
     with served(settings.load({**os.environ, "DATABASE_URL": database, "BROKER_URL": broker})) as url:
         base = url.removesuffix("/graphql")
-        projector.catch_up_all(settings.load(), list(PROJECTIONS))
+        projector.catch_up_all(settings.load(), projector.names())
         before = scrape(base)
         mutate(url, "MET-1")
         drain_all(settings.load().partitions)
-        projector.catch_up_all(settings.load(), list(PROJECTIONS))
+        projector.catch_up_all(settings.load(), projector.names())
         after = scrape(base)
 
     def moved(name: str, **labels: str) -> float:
@@ -106,7 +105,7 @@ def test_lag_rises_while_a_projection_is_halted_and_readyz_says_so(database: str
     env = {**os.environ, "DATABASE_URL": database, "BROKER_URL": broker, "EVENTSHOP_READY_MAX_LAG": "2"}
     with served(settings.load(env)) as url:
         base = url.removesuffix("/graphql")
-        projector.catch_up_all(settings.load(), list(PROJECTIONS))
+        projector.catch_up_all(settings.load(), projector.names())
         assert get(base + "/readyz")[0] == 200
         with db.writing(database) as connection:
             connection.execute(
@@ -115,7 +114,7 @@ def test_lag_rises_while_a_projection_is_halted_and_readyz_says_so(database: str
         for _ in range(3):
             record(create(str(uuid.uuid4()), sku=f"LAG-{uuid.uuid4().hex[:6].upper()}"))
         drain_all()
-        projector.catch_up_all(settings.load(), list(PROJECTIONS))
+        projector.catch_up_all(settings.load(), projector.names())
         found = scrape(base)
         assert found[("eventshop_projection_lag_events", (("projection", "products"),))] == 3
         assert found[("eventshop_projection_lag_seconds", (("projection", "products"),))] > 0

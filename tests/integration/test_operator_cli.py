@@ -16,8 +16,7 @@ from store import db, mailbox
 from store.schema import commands
 from tests.config import database_url
 from tests.integration.helpers import NOW, create, drain_all, record, rename, reprice
-from workers import monitor
-from workers.projections import PROJECTIONS
+from workers import monitor, projector
 
 
 @pytest.fixture(autouse=True)
@@ -91,7 +90,7 @@ def test_status_once_shows_projections_mailbox_depth_and_throughput() -> None:
         record(create(product_id, sku=f"S-{n}"), partitions=1)
     result = eventshop("status", "--once", "--interval", "0.1")
     assert result.exit_code == 0, result.output
-    for shown in [*PROJECTIONS, "mailbox", "total", "throughput"]:
+    for shown in [*projector.names(), "mailbox", "total", "throughput"]:
         assert shown in result.stdout
     assert re.search(r"│ +0 +│ +3 +│", result.stdout) and re.search(r"│ +total +│ +3 +│", result.stdout)
 
@@ -109,6 +108,6 @@ def test_throughput_counts_the_commands_handled_and_events_appended_between_samp
     assert round(found.commands_per_second * found.interval) == 5
     assert round(found.events_per_second * found.interval) == 4
     assert found.pending == 1 and after.head == before.head + 4
-    assert [p.name for p in found.projections] == list(PROJECTIONS)
+    assert [p.name for p in found.projections] == projector.names()
     again, _ = monitor.snapshot(database_url(), after)
     assert again.commands_per_second == again.events_per_second == 0

@@ -109,7 +109,7 @@ def test_a_failing_event_is_retried_then_halts_the_projection_at_it(
     (status,) = [s for s in projector.statuses(database_url()) if s.name == "products"]
     assert (status.position, status.head, status.lag, status.status) == (2, 5, 3, "HALTED")
     others = [s.status for s in projector.statuses(database_url()) if s.name != "products"]
-    assert others == ["RUNNING"] * (len(PROJECTIONS) - 1)
+    assert others == ["RUNNING"] * (len(projector.names()) - 1)
 
 
 def test_resume_after_the_fix_reaches_the_head(database: str, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -193,6 +193,6 @@ def test_catch_up_all_moves_every_projection_past_a_failing_one(
     seed()
     monkeypatch.setitem(PROJECTIONS, "products", _failing_at(3, ValueError("bad event")))
     with pytest.raises(projector.RetryLater):
-        projector.catch_up_all(config(), list(PROJECTIONS))
+        projector.catch_up_all(config(), projector.names())
     status = {s.name: s for s in projector.statuses(database_url())}
     assert (status["products"].position, status["product_prices"].position) == (2, 5)

@@ -18,7 +18,6 @@ from store.schema import projections
 from tests.config import config
 from tests.integration.helpers import create, partition, record
 from workers import command_handler, projector
-from workers.projections import PROJECTIONS
 
 AMQP = "amqp://guest@127.0.0.1//"  # a broker without pub/sub: the watcher relies on its checks
 
@@ -110,7 +109,7 @@ def test_projection_waiters_wake_on_notifications_and_every_projection_counts(
         every = asyncio.create_task(watcher.reached(1, ALL_PROJECTIONS, 5))
         await asyncio.sleep(0.2)
         assert not every.done()
-        await asyncio.to_thread(projector.catch_up_all, config(), list(PROJECTIONS), notified(broker))
+        await asyncio.to_thread(projector.catch_up_all, config(), projector.names(), notified(broker))
         woken = await asyncio.wait_for(every, 0.5)
         later = await watcher.reached(10**9, "products", 0.2)
         await watcher.stop()
@@ -121,7 +120,7 @@ def test_projection_waiters_wake_on_notifications_and_every_projection_counts(
 
 def test_thousands_of_waiters_cost_no_queries_while_they_wait(database: str, broker: str) -> None:
     with db.writing(database) as connection:
-        projector._insert_checkpoints(connection, list(PROJECTIONS))
+        projector._insert_checkpoints(connection, projector.names())
 
     async def scenario() -> tuple[int, list[bool]]:
         watcher = await started(database, broker)
@@ -132,7 +131,7 @@ def test_thousands_of_waiters_cost_no_queries_while_they_wait(database: str, bro
         assert not any(w.done() for w in waiters)
         with db.writing(database) as connection:
             connection.execute(update(projections).values(position=7, updated_at=datetime.now(UTC)))
-        for name in PROJECTIONS:
+        for name in projector.names():
             await asyncio.to_thread(notify.projected, broker, name, 7)
         woken = await asyncio.wait_for(asyncio.gather(*waiters), 1)
         await watcher.stop()

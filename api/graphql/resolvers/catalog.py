@@ -7,9 +7,9 @@ from typing import Any
 
 from tartiflette import Resolver
 
-from api.graphql.resolvers.common import Args, consistent, money, required_id, submit
+from api.graphql.resolvers.common import Args, consistent, money, required_id, submit, total_count
 from api.graphql.schema_name import SCHEMA_NAME
-from api.read import pages, queries
+from api.read import queries
 from api.write.commands import command_id, new_aggregate_id, now, uuid_or_none
 from domain.product import ChangeProductPrice, CreateProduct, DeleteProduct, UpdateProduct
 
@@ -40,10 +40,7 @@ async def products(_parent: Any, args: Args, ctx: Args, _info: Any) -> Any:
     )
 
 
-@Resolver("ProductConnection.totalCount", schema_name=SCHEMA_NAME)
-async def total_count(parent: Args, _args: Args, _ctx: Args, _info: Any) -> Any:
-    """Counted only when asked for: a count is the one part of a page that reads every match."""
-    return await asyncio.to_thread(pages.count, *parent["count"])
+Resolver("ProductConnection.totalCount", schema_name=SCHEMA_NAME)(total_count)
 
 
 @Resolver("Query.productHistory", schema_name=SCHEMA_NAME)

@@ -3,10 +3,11 @@ submitting a command."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from api.graphql.errors import StaleReadError
-from api.read import queries
+from api.read import pages, queries
 from api.write.commands import uuid_or_none
 from domain.money import Money
 
@@ -33,6 +34,12 @@ async def consistent(args: Args, ctx: Args, projection: str, what: str) -> None:
         raise StaleReadError(
             f"{what} has not caught up with that token within {ctx['wait_timeout']:g} s; retry later"
         )
+
+
+async def total_count(parent: Args, _args: Args, _ctx: Args, _info: Any) -> Any:
+    """A connection's totalCount, counted only when asked for: a count is the one part of a page
+    that reads every match."""
+    return await asyncio.to_thread(pages.count, *parent["count"])
 
 
 async def submit(ctx: Args, args: Args, command: Any, cid: str) -> Any:

@@ -9,9 +9,9 @@ from typing import Any
 from tartiflette import Resolver
 
 from api.graphql.errors import UserInputError
-from api.graphql.resolvers.common import Args, consistent, money, required_id, submit
+from api.graphql.resolvers.common import Args, consistent, money, required_id, submit, total_count
 from api.graphql.schema_name import SCHEMA_NAME
-from api.read import orders, pages
+from api.read import orders
 from api.security.auth import order_owner
 from api.write.commands import command_id, new_aggregate_id, now, uuid_or_none
 from domain.money import Money
@@ -42,9 +42,7 @@ async def order_page(_parent: Any, args: Args, ctx: Args, _info: Any) -> Any:
     )
 
 
-@Resolver("OrderConnection.totalCount", schema_name=SCHEMA_NAME)
-async def total_count(parent: Args, _args: Args, _ctx: Args, _info: Any) -> Any:
-    return await asyncio.to_thread(pages.count, *parent["count"])
+Resolver("OrderConnection.totalCount", schema_name=SCHEMA_NAME)(total_count)
 
 
 async def _lines(ctx: Args, given: list[Args]) -> tuple[OrderLine, ...]:
