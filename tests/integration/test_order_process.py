@@ -23,7 +23,12 @@ from workers import command_handler, projector, verify
 from workers.processes import order_process
 
 MUG, CUP = "MUG-1", "CUP-2"
-NOW = datetime.now(UTC)
+
+
+def now() -> datetime:
+    """Each command's time when it is made: deadlines count from it (a module-level instant would
+    be long past when a slow CI run reaches a test)."""
+    return datetime.now(UTC)
 
 
 def settle(rounds: int = 30) -> None:
@@ -42,13 +47,13 @@ def place(*lines: tuple[str, int]) -> tuple[str, str]:
     order_id = str(uuid.uuid4())
     given = tuple(OrderLine(sku, quantity, Money(100, "EUR")) for sku, quantity in lines)
     command_id = record(
-        PlaceOrder(order_id, str(uuid.uuid4()), "alice", given, NOW), partitions=config().partitions
+        PlaceOrder(order_id, str(uuid.uuid4()), "alice", given, now()), partitions=config().partitions
     )
     return order_id, command_id
 
 
 def receive(sku: str, quantity: int) -> None:
-    record(ReceiveStock(sku, quantity, NOW), partitions=config().partitions)
+    record(ReceiveStock(sku, quantity, now()), partitions=config().partitions)
 
 
 def order(order_id: str) -> Any:
@@ -103,8 +108,8 @@ def test_paying_confirms_and_keeps_the_stock_while_cancelling_gives_it_back(data
     paid, _ = place((MUG, 2))
     cancelled, _ = place((MUG, 1))
     settle()
-    record(PayOrder(paid, Money(200, "EUR"), "alice", NOW), partitions=config().partitions)
-    record(CancelOrder(cancelled, "changed my mind", "alice", NOW), partitions=config().partitions)
+    record(PayOrder(paid, Money(200, "EUR"), "alice", now()), partitions=config().partitions)
+    record(CancelOrder(cancelled, "changed my mind", "alice", now()), partitions=config().partitions)
     settle()
     assert (order(paid).status, order(cancelled).status) == ("CONFIRMED", "CANCELLED")
     assert held(MUG) == (5, 2)
@@ -168,7 +173,7 @@ def test_verify_holds_the_orders_and_stock_invariants_at_rest_and_finds_a_tamper
     rejected, _ = place((MUG, 1), (CUP, 2))
     paid, _ = place((CUP, 1))
     settle()
-    record(PayOrder(paid, Money(100, "EUR"), "alice", NOW), partitions=config().partitions)
+    record(PayOrder(paid, Money(100, "EUR"), "alice", now()), partitions=config().partitions)
     settle()
     report = verify.verify(config().database_url)
     assert report.ok, report.violations
