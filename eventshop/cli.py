@@ -353,7 +353,7 @@ def projections_rebuild(
     from workers import rebuild
 
     config = existing(data_dir)
-    _known_projection(name)
+    _known_projection(name, rebuilt=True)
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),
@@ -406,11 +406,15 @@ def projections_skip(
     console.print(f"projection {name} skipped event {position}; recorded as done by {by}")
 
 
-def _known_projection(name: str) -> None:
+def _known_projection(name: str, rebuilt: bool = False) -> None:
+    """Stop (exit 2) unless `name` is a projection, or, for what is not a rebuild, a process
+    manager (it halts and resumes like one, but replaying it would issue its commands again)."""
+    from workers import projector
     from workers.projections import PROJECTIONS
 
-    if name not in PROJECTIONS:
-        console.print(f"[red]no projection {name}; known: {', '.join(PROJECTIONS)}[/red]")
+    known = list(PROJECTIONS) if rebuilt else projector.names()
+    if name not in known:
+        console.print(f"[red]no projection {name}; known: {', '.join(known)}[/red]")
         raise typer.Exit(2)
 
 

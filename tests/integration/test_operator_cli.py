@@ -111,3 +111,10 @@ def test_throughput_counts_the_commands_handled_and_events_appended_between_samp
     assert [p.name for p in found.projections] == projector.names()
     again, _ = monitor.snapshot(database_url(), after)
     assert again.commands_per_second == again.events_per_second == 0
+
+
+def test_the_process_manager_resumes_like_a_projection_but_is_never_rebuilt() -> None:
+    resumed = eventshop("projections", "resume", "order_process")
+    assert resumed.exit_code == 0 and "projection order_process resumed" in resumed.output, resumed.output
+    refused = eventshop("projections", "rebuild", "order_process")
+    assert refused.exit_code == 2 and "no projection order_process" in refused.output, refused.output
