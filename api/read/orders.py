@@ -52,7 +52,6 @@ def _order(row: Mapping[str, Any]) -> dict[str, Any]:
         "paymentDueAt": row["payment_due_at"],
         "correlationId": row["correlation_id"],
         "version": row["version"],
-        "placedBy": row["placed_by"],
     }
 
 

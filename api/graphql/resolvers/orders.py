@@ -15,7 +15,8 @@ from api.read import orders
 from api.security.auth import order_owner
 from api.write.commands import command_id, new_aggregate_id, now, uuid_or_none
 from domain.money import Money
-from domain.order import CancelOrder, OrderLine, PayOrder, PlaceOrder
+from domain.order import MAX_LINES, CancelOrder, OrderLine, PayOrder, PlaceOrder
+from domain.stock import sku_problem
 
 
 def _owner(ctx: Args) -> str | None:
@@ -48,7 +49,9 @@ Resolver("OrderConnection.totalCount", schema_name=SCHEMA_NAME)(total_count)
 async def _lines(ctx: Args, given: list[Args]) -> tuple[OrderLine, ...]:
     """The lines with each sku's price now; a sku the catalog does not hold is BAD_USER_INPUT."""
     skus = [line["sku"] for line in given]
-    found = await asyncio.to_thread(orders.prices, ctx["database"], skus[:100])
+    if problem := next(filter(None, map(sku_problem, skus)), None):  # before the catalog is read
+        raise UserInputError(problem)
+    found = await asyncio.to_thread(orders.prices, ctx["database"], skus)
     if unknown := sorted({sku for sku in skus if sku not in found})[:5]:
         raise UserInputError(f"not in the catalog: {', '.join(unknown)}")
     return tuple(OrderLine(line["sku"], line["quantity"], Money(*found[line["sku"]])) for line in given)
@@ -60,8 +63,8 @@ async def place_order(_parent: Any, args: Args, ctx: Args, _info: Any) -> Any:
     cid = command_id(data.get("commandId"))
     order_id = new_aggregate_id(uuid_or_none(data.get("id"), "id"), cid, data.get("commandId") is not None)
     customer = required_id(data["customerId"], "customerId")
-    if not 1 <= len(data["lines"]) <= 50:
-        raise UserInputError("an order needs 1 to 50 lines")
+    if not 1 <= len(data["lines"]) <= MAX_LINES:  # before the catalog is read for them
+        raise UserInputError(f"an order needs 1 to {MAX_LINES} lines")
     place = PlaceOrder(order_id, customer, ctx["actor"].subject, await _lines(ctx, data["lines"]), now())
     return await submit(ctx, args, place, cid)
 

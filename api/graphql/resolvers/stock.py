@@ -12,7 +12,7 @@ from api.graphql.resolvers.common import Args, consistent, submit
 from api.graphql.schema_name import SCHEMA_NAME
 from api.read import orders
 from api.write.commands import command_id, now
-from domain.stock import ReceiveStock
+from domain.stock import ReceiveStock, sku_problem
 
 
 @Resolver("Query.stock", schema_name=SCHEMA_NAME)
@@ -25,8 +25,8 @@ async def stock(_parent: Any, args: Args, ctx: Args, _info: Any) -> Any:
 async def receive_stock(_parent: Any, args: Args, ctx: Args, _info: Any) -> Any:
     data = args["input"]
     receive = ReceiveStock(data["sku"], data["quantity"], now())
-    if isinstance(data["sku"], str) and not await asyncio.to_thread(
-        orders.prices, ctx["database"], [data["sku"]]
-    ):
+    if problem := sku_problem(data["sku"]):  # before the catalog is read, and never echoed
+        raise UserInputError(problem)
+    if not await asyncio.to_thread(orders.prices, ctx["database"], [data["sku"]]):
         raise UserInputError(f"sku {data['sku']} is not in the catalog")
     return await submit(ctx, args, receive, command_id(data.get("commandId")))
