@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 C = TypeVar("C")  # the aggregate's commands (a union of frozen dataclasses)
 E = TypeVar("E")  # its events
 S = TypeVar("S")  # its state
+
+
+Upcaster = Callable[[dict[str, Any]], dict[str, Any]]  # an event's stored data, one version newer
 
 
 class Rejected(Exception):
@@ -18,7 +21,11 @@ class Rejected(Exception):
 @dataclass(frozen=True)
 class Decider(Generic[C, E, S]):
     """An aggregate as pure parts: `decide`, `evolve`, the initial state, stateless `problems`,
-    and `id_of`, which names the aggregate a command addresses (its stream)."""
+    and `id_of`, which names the aggregate a command addresses (its stream).
+
+    `upcasters` turn the data of an event type stored at version v into version v + 1, keyed by
+    (type, v): chained, they bring every older shape to the newest (the class's VERSION).
+    """
 
     stream_type: str
     id_of: Callable[[C], str]
@@ -29,6 +36,7 @@ class Decider(Generic[C, E, S]):
     commands: tuple[type, ...]
     events: tuple[Any, ...]  # event classes, each with TYPE and VERSION
     state_version: int = 1  # raise when the state's shape changes: older snapshots are then ignored
+    upcasters: Mapping[tuple[str, int], Upcaster] = field(default_factory=dict)
 
     def fold(self, events: Sequence[E], state: S | None = None) -> S:
         """The state after `events`, starting from `state` or the initial state."""

@@ -6,7 +6,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from domain.decider import Decider, Rejected
 from domain.money import Money, money_problem
@@ -17,6 +17,8 @@ NAME_RAW_MAX = 2 * NAME_MAX  # characters before trimming: blanks around a name 
 # Letters and symbols that show nothing: Hangul fillers and the blank Braille pattern.
 BLANK_GLYPHS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
 DESCRIPTION_MAX = 5000
+CATEGORY_MAX, CATEGORIES_MAX = 50, 20
+CATEGORY_SEPARATOR = "|"  # never inside a category: the read side joins them with it
 
 
 # Commands. `at` is when the command was recorded; ids arrive from outside.
@@ -30,6 +32,7 @@ class CreateProduct:
     description: str
     price: Money
     at: datetime
+    categories: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,7 @@ class UpdateProduct:
     name: str | None
     description: str | None
     at: datetime
+    categories: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -56,30 +60,41 @@ class DeleteProduct:
 ProductCommand = CreateProduct | UpdateProduct | ChangeProductPrice | DeleteProduct
 
 
-# Events, each with an explicit type name and schema version.
+# Events, each with an explicit type name and schema version; `UPCASTERS` reads older ones.
 
 
 @dataclass(frozen=True)
 class ProductCreated:
+    """v2 added `categories` (v1 products have none)."""
+
     TYPE: ClassVar[str] = "ProductCreated"
-    VERSION: ClassVar[int] = 1
+    VERSION: ClassVar[int] = 2
     product_id: str
     sku: str
     name: str
     description: str
     price: Money
     at: datetime
+    categories: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ProductChanges:
+    """What an update changed: a field left as None kept its value."""
+
+    name: str | None = None
+    description: str | None = None
+    categories: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
 class ProductUpdated:
-    """Carries only what changed: a field left as None kept its value."""
+    """v2 groups what changed under `changes` (v1 carried `name` and `description` at the top)."""
 
     TYPE: ClassVar[str] = "ProductUpdated"
-    VERSION: ClassVar[int] = 1
+    VERSION: ClassVar[int] = 2
     product_id: str
-    name: str | None
-    description: str | None
+    changes: ProductChanges
     at: datetime
 
 
@@ -114,6 +129,19 @@ class Product:
     name: str = ""
     description: str = ""
     price: Money = Money(0, "XXX")
+    categories: tuple[str, ...] = ()
+
+
+def _created_v1(data: dict[str, Any]) -> dict[str, Any]:
+    return data | {"categories": []}
+
+
+def _updated_v1(data: dict[str, Any]) -> dict[str, Any]:
+    changes = {"name": data.get("name"), "description": data.get("description"), "categories": None}
+    return {"product_id": data["product_id"], "changes": changes, "at": data["at"]}
+
+
+UPCASTERS = {("ProductCreated", 1): _created_v1, ("ProductUpdated", 1): _updated_v1}
 
 
 # Rules that need no state: the API checks them before recording a command.
@@ -155,6 +183,27 @@ def price_problem(price: Money) -> str | None:
     return money_problem("price", price)
 
 
+def categories_problem(categories: tuple[str, ...]) -> str | None:
+    if len(categories) > CATEGORIES_MAX:
+        return f"give at most {CATEGORIES_MAX} categories"
+    for category in categories:
+        if not 1 <= len(category.strip()) <= CATEGORY_MAX or len(category) > 2 * CATEGORY_MAX:
+            return f"each category must be 1-{CATEGORY_MAX} characters after trimming"
+        if CATEGORY_SEPARATOR in category or any(unicodedata.category(c)[0] == "C" for c in category):
+            return f"a category must not contain '{CATEGORY_SEPARATOR}' or control characters"
+        if not any(_visible(char) for char in category):
+            return "a category must contain a visible character"
+    return None
+
+
+def normal_categories(categories: tuple[str, ...]) -> tuple[str, ...]:
+    """The categories trimmed, each kept once (compared without case), in the order given."""
+    kept: dict[str, str] = {}
+    for category in categories:
+        kept.setdefault(category.strip().casefold(), category.strip())
+    return tuple(kept.values())
+
+
 def problems(command: ProductCommand) -> list[str]:
     """Every stateless rule the command breaks, in words for a person."""
     found: list[str | None] = []
@@ -165,14 +214,17 @@ def problems(command: ProductCommand) -> list[str]:
                 name_problem(command.name),
                 description_problem(command.description),
                 price_problem(command.price),
+                categories_problem(command.categories),
             ]
         case UpdateProduct():
-            if command.name is None and command.description is None:
-                found.append("give a name, a description or both")
+            if command.name is None and command.description is None and command.categories is None:
+                found.append("give a name, a description or categories")
             if command.name is not None:
                 found.append(name_problem(command.name))
             if command.description is not None:
                 found.append(description_problem(command.description))
+            if command.categories is not None:
+                found.append(categories_problem(command.categories))
         case ChangeProductPrice():
             found = [price_problem(command.price)]
         case DeleteProduct():
@@ -203,18 +255,21 @@ def decide(command: ProductCommand, state: Product) -> list[ProductEvent]:
                     command.description,
                     command.price,
                     command.at,
+                    normal_categories(command.categories),
                 )
             ]
         case UpdateProduct():
             _require_live(state)
             name = None if command.name is None else command.name.strip()
-            changed_name = name if name not in (None, state.name) else None
-            changed_description = (
-                command.description if command.description not in (None, state.description) else None
+            categories = None if command.categories is None else normal_categories(command.categories)
+            changes = ProductChanges(
+                name if name != state.name else None,
+                command.description if command.description != state.description else None,
+                categories if categories != state.categories else None,
             )
-            if changed_name is None and changed_description is None:
+            if changes == ProductChanges():
                 return []
-            return [ProductUpdated(command.product_id, changed_name, changed_description, command.at)]
+            return [ProductUpdated(command.product_id, changes, command.at)]
         case ChangeProductPrice():
             _require_live(state)
             if command.price == state.price:
@@ -229,12 +284,16 @@ def evolve(state: Product, event: ProductEvent) -> Product:
     """The state after `event`; never raises."""
     match event:
         case ProductCreated():
-            return Product(True, False, event.sku, event.name, event.description, event.price)
+            return Product(
+                True, False, event.sku, event.name, event.description, event.price, event.categories
+            )
         case ProductUpdated():
+            changes = event.changes
             return replace(
                 state,
-                name=state.name if event.name is None else event.name,
-                description=state.description if event.description is None else event.description,
+                name=state.name if changes.name is None else changes.name,
+                description=state.description if changes.description is None else changes.description,
+                categories=state.categories if changes.categories is None else changes.categories,
             )
         case ProductPriceChanged():
             return replace(state, price=event.price)
@@ -256,4 +315,6 @@ decider: Decider[ProductCommand, ProductEvent, Product] = Decider(
     problems=problems,
     commands=(CreateProduct, UpdateProduct, ChangeProductPrice, DeleteProduct),
     events=(ProductCreated, ProductUpdated, ProductPriceChanged, ProductDeleted),
+    state_version=2,  # 2: categories
+    upcasters=UPCASTERS,
 )

@@ -38,7 +38,7 @@ def tree(correlation_id: str, found: Any) -> Tree:
     root = Tree(f"correlation [bold]{escape(correlation_id)}[/bold]: {settled}")
     events_of: dict[str, list[Any]] = {}
     for event in found.events:
-        events_of.setdefault(event.command_id, []).append(event)
+        events_of.setdefault(event.metadata.get("command_id"), []).append(event)
     caused: dict[str | None, list[Any]] = {}
     for command in found.commands:
         caused.setdefault(command.causation_id, []).append(command)

@@ -4,7 +4,7 @@ nested dataclasses, and tuples, lists and string-keyed dicts of any of them."""
 from __future__ import annotations
 
 import types
-from dataclasses import fields, is_dataclass
+from dataclasses import MISSING, fields, is_dataclass
 from datetime import datetime
 from typing import Any, TypeVar, Union, get_args, get_origin, get_type_hints
 
@@ -28,11 +28,12 @@ def _encode(value: Any) -> Any:
     return value
 
 
-_fields: dict[Any, list[tuple[str, Any]]] = {}
+_fields: dict[Any, list[tuple[str, Any, bool]]] = {}
 
 
-def _plan(cls: Any) -> list[tuple[str, Any]]:
-    """Each field's name and the type to decode it as (optional types unwrapped), once per class."""
+def _plan(cls: Any) -> list[tuple[str, Any, bool]]:
+    """Each field's name, the type to decode it as (optional types unwrapped) and whether it has a
+    default, once per class."""
     if cls not in _fields:
         hints = get_type_hints(cls)
         plan = []
@@ -40,14 +41,21 @@ def _plan(cls: Any) -> list[tuple[str, Any]]:
             hint = hints[field.name]
             if get_origin(hint) in (Union, types.UnionType):
                 hint = next(arg for arg in get_args(hint) if arg is not type(None))
-            plan.append((field.name, hint))
+            plan.append((field.name, hint, field.default is not MISSING))
         _fields[cls] = plan
     return _fields[cls]
 
 
 def from_json(cls: type[T], data: dict[str, Any]) -> T:
-    """The dataclass `cls` built from `data`, the inverse of `to_json`."""
-    return cls(**{name: _decode(hint, data.get(name)) for name, hint in _plan(cls)})
+    """The dataclass `cls` built from `data`, the inverse of `to_json`. A field missing from
+    `data` takes its default (a document written before the field was added), else None."""
+    return cls(
+        **{
+            name: _decode(hint, data.get(name))
+            for name, hint, has_default in _plan(cls)
+            if name in data or not has_default
+        }
+    )
 
 
 def _decode(hint: Any, value: Any) -> Any:

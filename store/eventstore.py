@@ -10,6 +10,9 @@ from typing import Any
 from sqlalchemy import Connection, Row, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from store import registry
+from store.records import NewEvent as NewEvent
+from store.records import RecordedEvent as RecordedEvent
 from store.schema import event_head, events
 
 
@@ -17,36 +20,18 @@ class ConcurrencyError(Exception):
     """The stream was not at the expected version."""
 
 
-@dataclass(frozen=True)
-class NewEvent:
-    type: str
-    schema_version: int
-    data: dict[str, Any]
-    metadata: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class RecordedEvent:
-    position: int
-    stream_id: str
-    stream_type: str
-    version: int
-    type: str
-    schema_version: int
-    data: dict[str, Any]
-    metadata: dict[str, Any]
-    recorded_at: datetime
-
-
 def recorded(row: Row[Any]) -> RecordedEvent:
+    """A stored event as every reader sees it: upcast to its type's newest shape (the row itself
+    is never rewritten)."""
+    schema_version, data = registry.upcast(row.type, row.schema_version, row.data)
     return RecordedEvent(
         row.position,
         row.stream_id,
         row.stream_type,
         row.version,
         row.type,
-        row.schema_version,
-        row.data,
+        schema_version,
+        data,
         row._mapping.get("metadata", {}),
         row.recorded_at,
     )

@@ -6,10 +6,29 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from domain.product import ProductCreated, ProductDeleted, ProductPriceChanged, ProductUpdated
+from domain.product import (
+    CATEGORY_SEPARATOR,
+    ProductCreated,
+    ProductDeleted,
+    ProductPriceChanged,
+    ProductUpdated,
+)
 from store.eventstore import RecordedEvent
 
 Row = dict[str, Any]
+
+
+def joined(categories: tuple[str, ...]) -> str:
+    """Categories as the `categories` column holds them, "|a|b|" ("" for none): one
+    `LIKE '%|a|%'` finds a category (a category never holds the separator)."""
+    return (
+        f"{CATEGORY_SEPARATOR}{CATEGORY_SEPARATOR.join(categories)}{CATEGORY_SEPARATOR}" if categories else ""
+    )
+
+
+def split(column: str) -> list[str]:
+    """The categories a `categories` column holds."""
+    return column.strip(CATEGORY_SEPARATOR).split(CATEGORY_SEPARATOR) if column else []
 
 
 def evolve_row(row: Row | None, recorded: RecordedEvent, event: Any) -> Row | None:
@@ -23,6 +42,7 @@ def evolve_row(row: Row | None, recorded: RecordedEvent, event: Any) -> Row | No
                 "description": event.description,
                 "price_amount": event.price.amount,
                 "price_currency": event.price.currency,
+                "categories": joined(event.categories),
                 "version": recorded.version,
                 "created_at": event.at,
                 "updated_at": event.at,
@@ -35,9 +55,12 @@ def evolve_row(row: Row | None, recorded: RecordedEvent, event: Any) -> Row | No
     changes: Row = {"version": recorded.version, "updated_at": event.at}
     match event:
         case ProductUpdated():
+            given = event.changes
             changes |= {
-                k: v for k, v in (("name", event.name), ("description", event.description)) if v is not None
+                k: v for k, v in (("name", given.name), ("description", given.description)) if v is not None
             }
+            if given.categories is not None:
+                changes["categories"] = joined(given.categories)
         case ProductPriceChanged():
             changes |= {"price_amount": event.price.amount, "price_currency": event.price.currency}
     return row | changes

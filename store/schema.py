@@ -163,6 +163,7 @@ products = Table(
     Column("description", Text, nullable=False),
     Column("price_amount", BigInteger, nullable=False),
     Column("price_currency", String(3), nullable=False),
+    Column("categories", Text, nullable=False, server_default=""),  # "|a|b|" (store.product_rows)
     Column("version", Integer, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
@@ -193,6 +194,7 @@ product_versions = Table(
     Column("description", Text, nullable=False),
     Column("price_amount", BigInteger, nullable=False),
     Column("price_currency", String(3), nullable=False),
+    Column("categories", Text, nullable=False, server_default=""),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     Column("created_position", Position, nullable=False),

@@ -8,6 +8,8 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
+from store import eventstore
+from store.records import RecordedEvent
 from store.schema import commands, deadlines, events
 
 MOST = 10_000  # commands, and events, one trace holds
@@ -16,7 +18,7 @@ MOST = 10_000  # commands, and events, one trace holds
 @dataclass(frozen=True)
 class Trace:
     commands: list[Any]  # mailbox rows, in the order recorded
-    events: list[Any]  # event rows, in global order
+    events: list[RecordedEvent]  # in global order, upcast
     due: bool  # a deadline of the correlation is still armed
 
     @property
@@ -40,4 +42,4 @@ def load(connection: Connection, correlation_id: str) -> Trace:
         else []
     )
     due = connection.execute(select(deadlines.c.order_id).where(deadlines.c.correlation_id == correlation_id))
-    return Trace(list(found), list(happened), due.first() is not None)
+    return Trace(list(found), [eventstore.recorded(row) for row in happened], due.first() is not None)

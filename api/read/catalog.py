@@ -9,6 +9,8 @@ from sqlalchemy import ColumnElement, Table, or_
 
 from api.graphql.errors import UserInputError
 from api.read.pages import Keyset
+from domain.product import CATEGORY_SEPARATOR
+from store import product_rows
 
 SEARCH_MAX = 100
 PRODUCTS = Keyset(
@@ -36,6 +38,13 @@ def filters(table: Table, given: dict[str, Any] | None) -> list[ColumnElement[bo
         found.append(table.c.price_amount >= given["priceMin"])
     if given.get("priceMax") is not None:
         found.append(table.c.price_amount <= given["priceMax"])
+    if (category := given.get("category")) is not None:
+        if len(category) > SEARCH_MAX or CATEGORY_SEPARATOR in category:
+            raise UserInputError(
+                f"category must be at most {SEARCH_MAX} characters, without '{CATEGORY_SEPARATOR}'"
+            )
+        pattern = f"%{_escaped(product_rows.joined((category.strip(),)))}%"
+        found.append(table.c.categories.ilike(pattern, escape="\\"))
     return found
 
 

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, func, or_, select
+from sqlalchemy import func, or_, select
 
 from api.graphql.errors import UserInputError
 from api.read import catalog, pages
@@ -34,6 +34,7 @@ def _product(row: Mapping[Any, Any]) -> dict[str, Any]:
         "sku": row["sku"],
         "name": row["name"],
         "description": row["description"],
+        "categories": product_rows.split(row["categories"]),
         "price": {"amount": row["price_amount"], "currency": row["price_currency"]},
         "version": row["version"],
         "createdAt": row["created_at"],
@@ -142,7 +143,7 @@ def history(url: str, stream_id: str, first: int | None, after: int | None) -> l
     query = select(events).where(events.c.stream_id == key, events.c.version > (after or 0))
     with db.reading(url) as connection:
         rows = connection.execute(query.order_by(events.c.version).limit(limit)).all()
-    return [event(row) for row in rows]
+    return [event(eventstore.recorded(row)) for row in rows]
 
 
 def event_page(
@@ -162,8 +163,8 @@ def event_page(
 
 def event_rows(
     url: str, after: int, until: int | None, types: list[str] | None, stream_id: str | None, limit: int
-) -> list[Row[Any]]:
-    """Up to `limit` events after position `after` (and up to `until`), in commit order."""
+) -> list[eventstore.RecordedEvent]:
+    """Up to `limit` events after position `after` (and up to `until`), in commit order, upcast."""
     query = select(events).where(events.c.position > after)
     if until is not None:
         query = query.where(events.c.position <= until)
@@ -172,11 +173,12 @@ def event_rows(
     if stream_id is not None:
         query = query.where(events.c.stream_id == (as_uuid(stream_id) or ""))
     with db.reading(url) as connection:
-        return list(connection.execute(query.order_by(events.c.position).limit(limit)).all())
+        rows = connection.execute(query.order_by(events.c.position).limit(limit)).all()
+    return [eventstore.recorded(row) for row in rows]
 
 
-def event(row: Any) -> dict[str, Any]:
-    """An event row or `RecordedEvent` as the API shows it."""
+def event(row: eventstore.RecordedEvent) -> dict[str, Any]:
+    """An event as the API shows it."""
     metadata = row.metadata or {}
     return {
         "streamId": row.stream_id,

@@ -79,7 +79,7 @@ class Client:
 
     def product(self, product_id: str) -> dict[str, Any] | None:
         query = """query($id: ID!) { product(id: $id) {
-            id sku name description price { amount currency } version createdAt updatedAt } }"""
+            id sku name description categories price { amount currency } version createdAt updatedAt } }"""
         found: dict[str, Any] | None = self.data(query, id=product_id)["product"]
         return found
 

@@ -161,7 +161,7 @@ def test_fifty_back_to_back_updates_apply_in_submission_order(system: Client) ->
     assert (product["version"], product["name"]) == (51, "Name 49")
     history = system.data(HISTORY, id=product_id)["productHistory"]
     assert [e["version"] for e in history] == list(range(1, 52))
-    assert [e["data"]["name"] for e in history[1:]] == [f"Name {n}" for n in range(50)]
+    assert [e["data"]["changes"]["name"] for e in history[1:]] == [f"Name {n}" for n in range(50)]
 
 
 def test_product_history_returns_the_events_in_order(system: Client) -> None:
@@ -218,3 +218,37 @@ def test_search_sorts_and_pages_the_catalog_over_http(system: Client) -> None:
     assert first["pageInfo"]["hasNextPage"] and not rest["pageInfo"]["hasNextPage"]
     other = system.gql(SEARCH, orderBy={"field": "NAME"}, after=first["pageInfo"]["endCursor"])
     assert [e["extensions"]["code"] for e in other["errors"]] == ["BAD_USER_INPUT"]
+
+
+CATEGORY_PAGE = """query($category: String!) { products(first: 100, filter: {category: $category}) {
+  edges { node { id categories } } } }"""
+
+
+def test_categories_are_kept_changed_and_found_by_the_filter(system: Client) -> None:
+    marker = uuid.uuid4().hex[:10]
+    tools, garden = f"Tools {marker}", f"Garden {marker}"
+    both = created(system, categories=[f" {tools} ", garden, tools.upper()])
+    plain = created(system)
+    assert visible(system, both, 1)["categories"] == [tools, garden]
+    assert visible(system, plain, 1)["categories"] == []
+
+    def found(category: str) -> list[str]:
+        edges = system.data(CATEGORY_PAGE, category=category)["products"]["edges"]
+        return [edge["node"]["id"] for edge in edges]
+
+    assert found(tools.lower()) == [both]
+    assert found(f"Tools {marker[:5]}") == []  # a whole category, not a part of one
+    receipt = submit(system, UPDATE, id=both, categories=[garden])
+    assert system.settled(receipt["commandId"])["status"] == "SUCCEEDED"
+    assert visible(system, both, 2)["categories"] == [garden]
+    assert found(tools) == [] and found(garden) == [both]
+    history = system.data(HISTORY, id=both)["productHistory"]
+    assert history[1]["data"]["changes"] == {"name": None, "description": None, "categories": [garden]}
+
+
+def test_bad_categories_are_refused_before_anything_is_recorded(system: Client) -> None:
+    response = system.gql(CREATE, input=product_input(categories=["a|b"]))
+    assert response["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert "'|'" in response["errors"][0]["message"]
+    response = system.gql(CATEGORY_PAGE, category="x" * 101)
+    assert response["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"

@@ -12,6 +12,7 @@ from tests.e2e.documents import UPDATE
 from tests.faults.checks import all_terminal, create, event_count, projections_at_head, statuses, verify_green
 from tests.faults.cluster import Cluster
 from tests.faults.test_pg_crashes import fired, once
+from tests.integration.helpers import name_in
 
 
 def names_in_order(url: str, product_id: str) -> list[str]:
@@ -19,7 +20,7 @@ def names_in_order(url: str, product_id: str) -> list[str]:
         rows = connection.execute(
             select(events.c.data).where(events.c.stream_id == product_id).order_by(events.c.version)
         )
-        return [data["name"] for data in rows.scalars()]
+        return [name_in(data) for data in rows.scalars()]
 
 
 def submit(cluster: Cluster, products: int, renames: int) -> list[str]:

@@ -69,6 +69,11 @@ def outcome(command_id: str) -> tuple[str, str | None]:
     return row.status, row.error
 
 
+def name_in(data: dict[str, Any]) -> Any:
+    """The name a product event's (newest-shape) data sets: created, or changed by an update."""
+    return data["changes"]["name"] if "changes" in data else data.get("name")
+
+
 def create(product_id: str, sku: str = "SKU-1", name: str = "Mug", amount: int = 100) -> CreateProduct:
     return CreateProduct(product_id, sku, name, "", Money(amount, "EUR"), NOW)
 

@@ -17,7 +17,7 @@ from store.actor import API_KEY, Actor
 from store.schema import commands, events, sku_claims, snapshots
 from store.snapshots import load as load_snapshot
 from tests.config import config, database_url
-from tests.integration.helpers import create, delete, outcome, partition, record, rename, reprice
+from tests.integration.helpers import create, delete, name_in, outcome, partition, record, rename, reprice
 from workers import command_handler
 
 
@@ -37,7 +37,7 @@ def test_commands_are_applied_in_recorded_order_across_batches(
     assert [outcome(command_id) for command_id in ids] == [("SUCCEEDED", None)] * 5
     stream = history(product_id)
     assert [e.version for e in stream] == [1, 2, 3, 4, 5]
-    assert [e.data.get("name") for e in stream] == ["Mug", "name 0", "name 1", "name 2", "name 3"]
+    assert [name_in(e.data) for e in stream] == ["Mug", "name 0", "name 1", "name 2", "name 3"]
     assert [batch.handled for batch in batches] == [2, 2, 1]
     outcomes = [o for batch in batches for o in batch.outcomes]
     assert [o.command_id for o in outcomes] == ids
@@ -69,7 +69,7 @@ def test_events_carry_command_metadata_and_the_actor_recorded_at_submission(data
         "causation_id": command_id,
         "actor": {"subject": "importer", "credential": "apikey", "roles": ["catalog:write"]},
     }
-    assert (event.stream_type, event.type, event.schema_version) == ("Product", "ProductCreated", 1)
+    assert (event.stream_type, event.type, event.schema_version) == ("Product", "ProductCreated", 2)
 
 
 def test_rejections_append_nothing_and_say_why(database: str) -> None:

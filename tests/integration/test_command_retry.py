@@ -23,7 +23,7 @@ from tests.config import config, database_url
 from tests.conftest import free_port
 from tests.e2e.client import wait_for
 from tests.faults.cluster import Cluster
-from tests.integration.helpers import NOW, create, drain_all, outcome, partition, record, rename
+from tests.integration.helpers import NOW, create, drain_all, name_in, outcome, partition, record, rename
 from workers import command_handler, doorbells
 from workers.verify import verify
 
@@ -58,7 +58,7 @@ def fail_with_a_database_error(command_id: str, product_id: str, monkeypatch: py
 
 def names(product_id: str) -> list[str]:
     with db.reading(database_url()) as connection:
-        return [e.data.get("name", "") for e in eventstore.read_stream(connection, product_id)]
+        return [name_in(e.data) or "" for e in eventstore.read_stream(connection, product_id)]
 
 
 def events_of(command_id: str) -> list[eventstore.RecordedEvent]:

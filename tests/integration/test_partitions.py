@@ -16,7 +16,7 @@ from domain import product
 from store import db, eventstore, mailbox, registry
 from store.schema import commands, events
 from tests.config import config, database_url
-from tests.integration.helpers import create, outcome, record, rename, reprice
+from tests.integration.helpers import create, name_in, outcome, record, rename, reprice
 from workers import command_handler
 
 
@@ -102,7 +102,7 @@ def test_changing_the_number_of_partitions_keeps_each_aggregates_order(database:
     assert command_handler.drain(config(), mailbox.partition_of(product_id, 7)) == 7
     assert command_handler.drain(config(), mailbox.partition_of(product_id, 4)) == 0
     assert [outcome(command_id)[0] for command_id in before + after] == ["SUCCEEDED"] * 7
-    names = [e.data.get("name") for e in stream(product_id)]
+    names = [name_in(e.data) for e in stream(product_id)]
     assert names == ["Mug", "old 0", "old 1", "old 2", "new 0", "new 1", "new 2"]
 
 
@@ -138,4 +138,4 @@ def test_two_workers_racing_for_one_partition_handle_each_command_once_in_order(
     for product_id in products:
         found = stream(product_id)
         assert [e.version for e in found] == [1, 2, 3, 4, 5, 6]
-        assert [e.data.get("name") for e in found] == ["Mug"] + [f"name {k}" for k in range(5)]
+        assert [name_in(e.data) for e in found] == ["Mug"] + [f"name {k}" for k in range(5)]

@@ -13,7 +13,7 @@ import pytest
 from api.graphql.errors import UserInputError
 from api.read import queries
 from domain.money import Money
-from domain.product import ProductCreated, ProductDeleted, ProductPriceChanged, ProductUpdated
+from domain.product import ProductChanges, ProductCreated, ProductDeleted, ProductPriceChanged, ProductUpdated
 from store import db, eventstore, registry
 from store.product_rows import Row, evolve_row
 from tests.config import config
@@ -44,7 +44,7 @@ def history(seed: int) -> list[tuple[datetime, list[Any]]]:
             elif choice < 0.55:
                 found.append(ProductPriceChanged(rng.choice(alive), Money(rng.randint(1, 999), "EUR"), at))
             elif choice < 0.85:
-                found.append(ProductUpdated(rng.choice(alive), f"renamed-{step}", "new", at))
+                found.append(ProductUpdated(rng.choice(alive), ProductChanges(f"renamed-{step}", "new"), at))
             else:
                 product_id = alive.pop(rng.randrange(len(alive)))
                 found.append(ProductDeleted(product_id, "-", at))

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import Connection, delete, insert, select, update
 
-from store import db
+from store import db, registry
 from store.schema import commands, events, products, projections, snapshots
 from tests.config import config, database_url
 from tests.integration.helpers import create, partition, record, rename, reprice
@@ -85,10 +85,12 @@ def _wrong_snapshot(connection: Connection, first: str, second: str) -> None:
         "name": "Wrong",
         "description": "",
         "price": {"amount": 7, "currency": "EUR"},
+        "categories": [],
     }
+    shape = registry.DECIDERS["Product"].state_version
     connection.execute(
         insert(snapshots).values(
-            stream_id=first, version=3, schema_version=1, state=state, taken_at=datetime.now(UTC)
+            stream_id=first, version=3, schema_version=shape, state=state, taken_at=datetime.now(UTC)
         )
     )
 

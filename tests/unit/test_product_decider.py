@@ -18,6 +18,7 @@ from domain.product import (
     CreateProduct,
     DeleteProduct,
     Product,
+    ProductChanges,
     ProductCommand,
     ProductCreated,
     ProductDeleted,
@@ -56,7 +57,7 @@ DESCRIPTION_MESSAGE = "description must be at most 5000 characters"
 AMOUNT_TYPE_MESSAGE = "price amount must be an integer"
 AMOUNT_RANGE_MESSAGE = "price amount must be between 0 and 1000000000 minor units"
 CURRENCY_MESSAGE = "price currency must be an ISO 4217 code, e.g. EUR"
-NOTHING_TO_UPDATE_MESSAGE = "give a name, a description or both"
+NOTHING_TO_UPDATE_MESSAGE = "give a name, a description or categories"
 
 
 def create(
@@ -265,7 +266,7 @@ def test_description_of_5001_characters_is_refused_on_update() -> None:
 def test_description_of_5000_characters_is_accepted_on_update() -> None:
     description = "d" * 5000
     assert then([CREATED], UpdateProduct(PRODUCT_ID, None, description, T1)) == [
-        ProductUpdated(PRODUCT_ID, None, description, T1)
+        ProductUpdated(PRODUCT_ID, ProductChanges(None, description), T1)
     ]
 
 
@@ -344,7 +345,7 @@ def test_command_on_deleted_product_is_rejected(command: ProductCommand) -> None
 def test_command_on_deleted_product_is_rejected_after_later_changes(command: ProductCommand) -> None:
     history: list[ProductEvent] = [
         CREATED,
-        ProductUpdated(PRODUCT_ID, "Renamed", None, T1),
+        ProductUpdated(PRODUCT_ID, ProductChanges("Renamed", None), T1),
         DELETED,
     ]
     with pytest.raises(Rejected, match=exact("product deleted")):
@@ -353,7 +354,7 @@ def test_command_on_deleted_product_is_rejected_after_later_changes(command: Pro
 
 def test_orphan_events_without_create_do_not_make_a_product() -> None:
     history: list[ProductEvent] = [
-        ProductUpdated(PRODUCT_ID, "Renamed", "Text", T0),
+        ProductUpdated(PRODUCT_ID, ProductChanges("Renamed", "Text"), T0),
         ProductPriceChanged(PRODUCT_ID, EUR_20, T0),
     ]
     with pytest.raises(Rejected, match=exact("product not found")):
@@ -365,40 +366,40 @@ def test_orphan_events_without_create_do_not_make_a_product() -> None:
 
 def test_update_of_name_only_yields_description_none() -> None:
     assert then([CREATED], UpdateProduct(PRODUCT_ID, "Gadget", None, T2)) == [
-        ProductUpdated(PRODUCT_ID, "Gadget", None, T2)
+        ProductUpdated(PRODUCT_ID, ProductChanges("Gadget", None), T2)
     ]
 
 
 def test_update_of_description_only_yields_name_none() -> None:
     assert then([CREATED], UpdateProduct(PRODUCT_ID, None, "Now blue", T2)) == [
-        ProductUpdated(PRODUCT_ID, None, "Now blue", T2)
+        ProductUpdated(PRODUCT_ID, ProductChanges(None, "Now blue"), T2)
     ]
 
 
 def test_update_of_both_yields_both() -> None:
     assert then([CREATED], UpdateProduct(PRODUCT_ID, "Gadget", "Now blue", T2)) == [
-        ProductUpdated(PRODUCT_ID, "Gadget", "Now blue", T2)
+        ProductUpdated(PRODUCT_ID, ProductChanges("Gadget", "Now blue"), T2)
     ]
 
 
 def test_update_stores_name_trimmed() -> None:
     assert then([CREATED], UpdateProduct(PRODUCT_ID, "  Gadget\t", None, T2)) == [
-        ProductUpdated(PRODUCT_ID, "Gadget", None, T2)
+        ProductUpdated(PRODUCT_ID, ProductChanges("Gadget", None), T2)
     ]
 
 
 def test_update_carries_only_what_changed() -> None:
     assert then([CREATED], UpdateProduct(PRODUCT_ID, "Widget", "Now blue", T2)) == [
-        ProductUpdated(PRODUCT_ID, None, "Now blue", T2)
+        ProductUpdated(PRODUCT_ID, ProductChanges(None, "Now blue"), T2)
     ]
     assert then([CREATED], UpdateProduct(PRODUCT_ID, "Gadget", "A fine widget", T2)) == [
-        ProductUpdated(PRODUCT_ID, "Gadget", None, T2)
+        ProductUpdated(PRODUCT_ID, ProductChanges("Gadget", None), T2)
     ]
 
 
 def test_update_to_empty_description_is_a_change() -> None:
     assert then([CREATED], UpdateProduct(PRODUCT_ID, None, "", T2)) == [
-        ProductUpdated(PRODUCT_ID, None, "", T2)
+        ProductUpdated(PRODUCT_ID, ProductChanges(None, ""), T2)
     ]
 
 
@@ -417,10 +418,13 @@ def test_update_that_changes_nothing_yields_no_events(name: str | None, descript
 
 
 def test_update_compares_with_the_latest_values() -> None:
-    history: list[ProductEvent] = [CREATED, ProductUpdated(PRODUCT_ID, "Gadget", "Now blue", T1)]
+    history: list[ProductEvent] = [
+        CREATED,
+        ProductUpdated(PRODUCT_ID, ProductChanges("Gadget", "Now blue"), T1),
+    ]
     assert then(history, UpdateProduct(PRODUCT_ID, "Gadget", "Now blue", T2)) == []
     assert then(history, UpdateProduct(PRODUCT_ID, "Widget", "A fine widget", T2)) == [
-        ProductUpdated(PRODUCT_ID, "Widget", "A fine widget", T2)
+        ProductUpdated(PRODUCT_ID, ProductChanges("Widget", "A fine widget"), T2)
     ]
 
 
@@ -474,7 +478,7 @@ def test_delete_yields_product_deleted_with_the_sku() -> None:
 def test_delete_carries_the_sku_after_other_changes() -> None:
     history: list[ProductEvent] = [
         CREATED,
-        ProductUpdated(PRODUCT_ID, "Gadget", "Now blue", T1),
+        ProductUpdated(PRODUCT_ID, ProductChanges("Gadget", "Now blue"), T1),
         ProductPriceChanged(PRODUCT_ID, EUR_20, T1),
     ]
     assert then(history, DeleteProduct(PRODUCT_ID, T2)) == [ProductDeleted(PRODUCT_ID, "WIDGET-1", T2)]
@@ -492,8 +496,8 @@ def test_evolve_tracks_the_state() -> None:
     state = decider.fold(
         [
             CREATED,
-            ProductUpdated(PRODUCT_ID, "Gadget", None, T1),
-            ProductUpdated(PRODUCT_ID, None, "Now blue", T1),
+            ProductUpdated(PRODUCT_ID, ProductChanges("Gadget", None), T1),
+            ProductUpdated(PRODUCT_ID, ProductChanges(None, "Now blue"), T1),
             ProductPriceChanged(PRODUCT_ID, EUR_20, T1),
         ]
     )
@@ -511,8 +515,15 @@ _datetimes = st.datetimes(timezones=st.just(UTC)) | st.datetimes()
 _money = st.builds(Money, amount=st.integers(), currency=_texts)
 _ids = st.sampled_from([PRODUCT_ID, OTHER_ID]) | _texts
 _events: st.SearchStrategy[ProductEvent] = st.one_of(
-    st.builds(ProductCreated, _ids, _texts, _texts, _texts, _money, _datetimes),
-    st.builds(ProductUpdated, _ids, st.none() | _texts, st.none() | _texts, _datetimes),
+    st.builds(ProductCreated, _ids, _texts, _texts, _texts, _money, _datetimes, st.lists(_texts).map(tuple)),
+    st.builds(
+        ProductUpdated,
+        _ids,
+        st.builds(
+            ProductChanges, st.none() | _texts, st.none() | _texts, st.none() | st.lists(_texts).map(tuple)
+        ),
+        _datetimes,
+    ),
     st.builds(ProductPriceChanged, _ids, _money, _datetimes),
     st.builds(ProductDeleted, _ids, _texts, _datetimes),
 )

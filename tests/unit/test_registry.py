@@ -21,7 +21,7 @@ def test_a_command_or_event_another_aggregate_registered_is_refused() -> None:
     with pytest.raises(registry.RegistryError, match="the command 'CreateProduct' is registered twice"):
         registry.build([product.decider, other])
     other = dataclasses.replace(product.decider, stream_type="Other", commands=())
-    twice = r"the event \('ProductCreated', 1\) is registered twice"
+    twice = r"the event \('ProductCreated', 2\) is registered twice"
     with pytest.raises(registry.RegistryError, match=twice):
         registry.build([product.decider, other])
 

@@ -56,14 +56,24 @@ async def create_product(_parent: Any, args: Args, ctx: Args, _info: Any) -> Any
     cid = command_id(data.get("commandId"))
     product_id = new_aggregate_id(uuid_or_none(data.get("id"), "id"), cid, data.get("commandId") is not None)
     description = data.get("description") or ""
-    create = CreateProduct(product_id, data["sku"], data["name"], description, money(data["price"]), now())
+    categories = tuple(data.get("categories") or ())
+    create = CreateProduct(
+        product_id, data["sku"], data["name"], description, money(data["price"]), now(), categories
+    )
     return await submit(ctx, args, create, cid)
 
 
 @Resolver("Mutation.updateProduct", schema_name=SCHEMA_NAME)
 async def update_product(_parent: Any, args: Args, ctx: Args, _info: Any) -> Any:
     data = args["input"]
-    update = UpdateProduct(required_id(data["id"]), data.get("name"), data.get("description"), now())
+    categories = data.get("categories")
+    update = UpdateProduct(
+        required_id(data["id"]),
+        data.get("name"),
+        data.get("description"),
+        now(),
+        None if categories is None else tuple(categories),
+    )
     return await submit(ctx, args, update, command_id(data.get("commandId")))
 
 
