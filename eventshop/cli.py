@@ -28,8 +28,11 @@ Port = Annotated[int, typer.Option(help="Port the API listens on.")]
 def migrate(data_dir: DataDir = DEFAULT_DATA_DIR) -> None:
     """Create or upgrade every table (Alembic migrations) in DATABASE_URL or the data folder."""
     from store import migrate as migrations
+    from workers import projector
 
-    migrations.upgrade(use(data_dir).database_url)
+    url = use(data_dir).database_url
+    migrations.upgrade(url)
+    projector.create_checkpoints(url)
     console.print("[green]database is at the newest schema[/green]")
 
 
@@ -66,12 +69,14 @@ def up(
     from eventshop.supervisor import Supervisor
     from store import broker
     from store import migrate as migrations
+    from workers import projector
 
     config = use(data_dir)
     _usable(config)
     config.data_dir.mkdir(parents=True, exist_ok=True)
     metrics_directory(config, empty=True)
     migrations.upgrade(config.database_url)
+    projector.create_checkpoints(config.database_url)
     try:
         programs = topology.programs(config, host, port)
     except broker.BrokerUnavailable as error:

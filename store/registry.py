@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from domain import order, product, stock
+from domain import customer, order, product, stock
 from domain.decider import AnyDecider, Upcaster
 from store.codec import from_json, to_json
 from store.records import NewEvent, RecordedEvent
@@ -49,7 +49,9 @@ def build(
     return by_type, commands, events, upcasters
 
 
-DECIDERS, COMMANDS, EVENTS, UPCASTERS = build([product.decider, stock.decider, order.decider])
+DECIDERS, COMMANDS, EVENTS, UPCASTERS = build(
+    [product.decider, stock.decider, order.decider, customer.decider]
+)
 NEWEST = {event_type: max(v for t, v in EVENTS if t == event_type) for event_type, _ in EVENTS}
 
 
@@ -77,6 +79,18 @@ def unreadable(event_type: str, version: int) -> str | None:
 def broken_chains() -> list[str]:
     """Each upcaster chain that does not end at its type's newest registered version."""
     return [p for key in sorted(UPCASTERS) if (p := unreadable(*key)) is not None]
+
+
+def personal(cls: Any) -> tuple[str, ...]:
+    """The fields of a command or event class that hold personal data (`domain.customer`)."""
+    fields: tuple[str, ...] = getattr(cls, "PERSONAL", ())
+    return fields
+
+
+def personal_of_event(event_type: str) -> tuple[str, ...]:
+    """The personal fields of an event type (its newest version), none for an unknown type."""
+    version = NEWEST.get(event_type)
+    return () if version is None else personal(EVENTS[(event_type, version)])
 
 
 def decode_event(recorded: RecordedEvent) -> Any:

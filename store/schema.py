@@ -8,11 +8,13 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Column,
     DateTime,
     Dialect,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -286,4 +288,32 @@ deadlines = Table(
     Column("due_at", UTCDateTime, nullable=False, index=True),
     Column("correlation_id", String(64), nullable=False),
     Column("armed_by", Position, nullable=False),  # the position of the event that armed it
+)
+
+# Customers as the read side shows them: personal values sealed (store.personal), None once forgotten.
+customers = Table(
+    "customers",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("owner", String(128), nullable=False),  # the subject that registered it
+    Column("name", Text, nullable=True),
+    Column("email", Text, nullable=True),
+    Column("address", Text, nullable=True),
+    Column("forgotten", Boolean, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("registered_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index("ix_customers_owner", "owner"),
+)
+
+# Each personal-data subject's data key, wrapped by a master key; a forgotten subject keeps its row
+# without a key (so no key is ever made for it again).
+personal_keys = Table(
+    "personal_keys",
+    metadata,
+    Column("subject", String(64), primary_key=True),
+    Column("wrapped_by", String(16), nullable=True),  # the master key's id (store.personal.key_id)
+    Column("wrapped", LargeBinary, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("forgotten_at", UTCDateTime, nullable=True),
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import ipaddress
 import os
 from collections.abc import Callable, Mapping
@@ -83,6 +84,8 @@ class Settings:
     log_level: str
     auth: Auth
     limits: Limits
+    master_key: bytes | None = None  # EVENTSHOP_MASTER_KEY: wraps personal data keys (store.personal)
+    old_master_keys: tuple[bytes, ...] = ()  # EVENTSHOP_OLD_MASTER_KEYS: still unwrap, during a rotation
 
 
 def load(environ: Mapping[str, str] | None = None) -> Settings:
@@ -110,7 +113,30 @@ def load(environ: Mapping[str, str] | None = None) -> Settings:
         log_level=(env.get("EVENTSHOP_LOG_LEVEL") or "INFO").upper(),
         auth=_auth(env),
         limits=_limits(env),
+        master_key=master_key_of(env.get("EVENTSHOP_MASTER_KEY"), "EVENTSHOP_MASTER_KEY"),
+        old_master_keys=tuple(
+            master_key_of(text, "EVENTSHOP_OLD_MASTER_KEYS") or b""
+            for text in (env.get("EVENTSHOP_OLD_MASTER_KEYS") or "").split(",")
+            if text.strip()
+        ),
     )
+
+
+def master_key_of(text: str | None, name: str) -> bytes | None:
+    """A master key as configured: 32 bytes in base64 (standard or url-safe); None if not given."""
+    if not text:
+        return None
+    key = _base64(text)
+    if len(key) != 32:
+        raise SettingsError(f"{name} must be 32 bytes in base64 (make one with: eventshop keys new)")
+    return key
+
+
+def _base64(text: str) -> bytes:
+    try:
+        return base64.urlsafe_b64decode(text.strip().replace("+", "-").replace("/", "_") + "==")
+    except ValueError:
+        return b""
 
 
 def _auth(env: Mapping[str, str]) -> Auth:

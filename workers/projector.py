@@ -98,7 +98,7 @@ def catch_up_all(
     config: Settings, wanted: list[str], on_progress: Progress = _unheard, ring: Ring = _unrung
 ) -> int:
     """`catch_up` each projection in turn; one failing does not hold up the others."""
-    _create_checkpoints(config.database_url)
+    create_checkpoints(config.database_url)
     total, failure = 0, None
     for name in wanted:
         try:
@@ -272,9 +272,10 @@ def save_checkpoint(connection: Connection, name: str, **values: Any) -> None:
     )
 
 
-def _create_checkpoints(url: str) -> None:
+def create_checkpoints(url: str) -> None:
     """Every registered projection's checkpoint, created together the first time: the API takes
-    the checkpoints as the list of projections a write must reach to be visible."""
+    the checkpoints as the list of projections a write must reach to be visible, so `migrate` and
+    `up` create them (one added by an upgrade included) before anything is served."""
     with db.reading(url) as connection:
         found = set(connection.execute(select(projections.c.name)).scalars())
     if missing := [name for name in names() if name not in found]:

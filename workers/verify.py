@@ -164,7 +164,8 @@ def _projections(connection: Connection, head: int, report: Report) -> None:
         )
         _compare(connection, projection, position, skipped, report)
     for inline in INLINE_PROJECTIONS:
-        _compare(connection, inline, head, set(), report)
+        if inline.tables:  # one without tables (forgetting keys) has nothing to replay
+            _compare(connection, inline, head, set(), report)
 
 
 def _orders(connection: Connection, head: int, report: Report) -> None:

@@ -16,7 +16,8 @@ from api.graphql.schema_name import SCHEMA_NAME
 
 SDL = Path(__file__).parent / "schema"
 RESOLVERS = [  # one module per aggregate, and the command mailbox's and event store's
-    f"api.graphql.resolvers.{name}" for name in ("catalog", "stock", "orders", "commands", "events", "trace")
+    f"api.graphql.resolvers.{name}"
+    for name in ("catalog", "stock", "orders", "customers", "commands", "events", "trace")
 ]
 DOCUMENTS = Documents()
 PAGE_ARGUMENTS = ("first", "last")
@@ -34,7 +35,7 @@ async def engine() -> Engine:
     if _engine is None:
         fragment_cycles.install()
         _engine = await create_engine(
-            sdl=str(SDL),
+            sdl=sdl(),  # the files in name order (Tartiflette would read a folder in directory order)
             schema_name=SCHEMA_NAME,
             error_coercer=error_coercer,  # type: ignore[arg-type]  # Tartiflette awaits it
             modules=[

@@ -4,7 +4,9 @@ graphql-core's `get_introspection_query` with every option on (as gql, code gene
 send it) asks, after the GraphQL spec of October 2021 and later, for `__Schema.description`,
 `__Type.specifiedByURL` and `isOneOf`, `__Directive.isRepeatable`, `__InputValue.isDeprecated`
 and `deprecationReason`, and passes `includeDeprecated` to `__Field.args`, `__Directive.args` and
-`__Type.inputFields`. Tartiflette 1.4.1's introspection SDL (`tartiflette/schema/builtins/
+`__Type.inputFields`. It also adds `isPersonalData` to `__Field` and `__InputValue`, so that
+clients see which fields `@personalData` marks (the spec's introspection shows no applied
+directive). Tartiflette 1.4.1's introspection SDL (`tartiflette/schema/builtins/
 introspection.sdl`) has none of them, so it refuses that query. This module, in the engine's
 `modules`, adds them the way Tartiflette adds its own introspection: the fields as SDL
 (`extend type`), with resolvers. SDL cannot add an argument to a field that exists, so the
@@ -45,7 +47,14 @@ extend type __Directive {
   isRepeatable: Boolean!
 }
 
+extend type __Field {
+  """Whether the field holds personal data (marked @personalData): sealed per person, null once forgotten."""
+  isPersonalData: Boolean!
+}
+
 extend type __InputValue {
+  """Whether the input field takes personal data (marked @personalData)."""
+  isPersonalData: Boolean!
   """Whether the argument or input field is deprecated."""
   isDeprecated: Boolean!
   """Why the argument or input field is deprecated, when it is."""
@@ -91,6 +100,12 @@ async def _is_one_of(parent: Any, _args: Args, _ctx: Any, _info: Any) -> bool | 
     return False if isinstance(parent, GraphQLInputObjectType) else None
 
 
+async def _is_personal_data(parent: Any, _args: Args, _ctx: Any, _info: Any) -> bool:
+    return any(
+        directive.name.value == "personalData" for directive in getattr(parent, "directives", None) or ()
+    )
+
+
 async def _args(parent: Any, _args: Args, _ctx: Any, _info: Any) -> list[Any]:
     """The field's or directive's arguments: none is deprecated, so `includeDeprecated` keeps all."""
     return list(parent.args)
@@ -106,6 +121,8 @@ for _name in ("__Schema.description", "__Type.specifiedByURL", "__InputValue.dep
 for _name in ("__Directive.isRepeatable", "__InputValue.isDeprecated"):
     Resolver(_name, schema_name=SCHEMA_NAME)(_false)
 Resolver("__Type.isOneOf", schema_name=SCHEMA_NAME)(_is_one_of)
+for _name in ("__Field.isPersonalData", "__InputValue.isPersonalData"):
+    Resolver(_name, schema_name=SCHEMA_NAME)(_is_personal_data)
 _ListResolver("__Field.args", schema_name=SCHEMA_NAME)(_args)
 _ListResolver("__Directive.args", schema_name=SCHEMA_NAME)(_args)
 _ListResolver("__Type.inputFields", schema_name=SCHEMA_NAME)(_input_fields)

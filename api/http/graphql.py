@@ -129,6 +129,7 @@ def context(app: web.Application, actor: Actor, correlation_id: str) -> dict[str
         "watcher": app[WATCHER],
         "wait_timeout": app[SETTINGS].wait_timeout,
         "auth_required": app[SETTINGS].auth.required,
+        "master_keys": app[SUBMITTER].master_keys,
     }
 
 

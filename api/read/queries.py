@@ -11,7 +11,7 @@ from sqlalchemy import func, or_, select
 
 from api.graphql.errors import UserInputError
 from api.read import catalog, pages
-from store import db, eventstore, product_rows, registry
+from store import db, eventstore, personal, product_rows, registry
 from store.actor import Actor
 from store.schema import commands, events, product_versions, products, projections
 
@@ -184,7 +184,9 @@ def event(row: eventstore.RecordedEvent) -> dict[str, Any]:
         "streamId": row.stream_id,
         "version": row.version,
         "type": row.type,
-        "data": row.data,
+        "data": personal.hidden(row.data, fields)
+        if (fields := registry.personal_of_event(row.type))
+        else row.data,
         "recordedAt": row.recorded_at,
         "position": str(row.position),
         "schemaVersion": row.schema_version,

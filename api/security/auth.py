@@ -23,9 +23,15 @@ from store.actor import API_KEY, JWT, Actor
 from store.settings import Settings, SettingsError
 
 ADMIN = "admin"
-ORDERS_ADMIN = "orders:admin"  # every order, not only one's own
-WRITE_ROLES = {"Product": "catalog:write", "Stock": "inventory:write", "Order": "orders:write"}
-ROLES = (ADMIN, ORDERS_ADMIN, *sorted(set(WRITE_ROLES.values())))
+ORDERS_ADMIN = "orders:admin"  # every order and customer record, not only one's own
+CUSTOMERS_ADMIN = "customers:admin"  # every customer's data (customerData), not only one's own
+WRITE_ROLES = {
+    "Product": "catalog:write",
+    "Stock": "inventory:write",
+    "Order": "orders:write",
+    "Customer": "orders:write",
+}
+ROLES = (ADMIN, CUSTOMERS_ADMIN, ORDERS_ADMIN, *sorted(set(WRITE_ROLES.values())))
 KEY_CACHE_SECONDS = 0.5
 KEY_CACHE_SIZE = 10_000
 TOKEN_CACHE_SIZE = 10_000
@@ -44,15 +50,15 @@ def authorize(actor: Actor, stream_type: str) -> None:
     role = WRITE_ROLES.get(stream_type)
     if role is None:
         raise ForbiddenError(f"{stream_type} commands are issued by eventshop itself")
-    allowed = {role, ADMIN} | ({ORDERS_ADMIN} if stream_type == "Order" else set())
+    allowed = {role, ADMIN} | ({ORDERS_ADMIN} if stream_type in ("Order", "Customer") else set())
     if not allowed & set(actor.roles):
         raise ForbiddenError(f"this needs the {role} role")
 
 
-def order_owner(actor: Actor, auth_required: bool) -> str | None:
-    """Whose orders `actor` may see and act on: its own subject's, or everyone's (None) for an
-    admin, an orders:admin, and anyone when authentication is off."""
-    if not auth_required or {ADMIN, ORDERS_ADMIN} & set(actor.roles):
+def order_owner(actor: Actor, auth_required: bool, admins: tuple[str, ...] = (ORDERS_ADMIN,)) -> str | None:
+    """Whose orders and customer records `actor` may see and act on: its own subject's, or
+    everyone's (None) for an admin, one of `admins`, and anyone when authentication is off."""
+    if not auth_required or {ADMIN, *admins} & set(actor.roles):
         return None
     return actor.subject
 

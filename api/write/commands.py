@@ -8,12 +8,14 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
+
 from api.graphql.errors import UserInputError
 from api.live.watch import ALL_PROJECTIONS, Watcher
 from api.security.auth import authorize
 from api.write.doorbell import Doorbell
 from api.write.group_commit import GroupRecorder
-from store import logs, mailbox, metrics, registry
+from store import db, logs, mailbox, metrics, personal, registry
 from store.actor import Actor
 from store.codec import to_json
 from store.settings import Settings
@@ -56,6 +58,8 @@ class Submitter:
 
     def __init__(self, settings: Settings, doorbell: Doorbell, watcher: Watcher) -> None:
         self._partitions = settings.partitions
+        self._database_url = settings.database_url
+        self.master_keys = personal.master_keys(settings)
         self._recorder = GroupRecorder(settings.database_url, doorbell)
         self._watcher = watcher
         self._wait_timeout = settings.wait_timeout
@@ -74,6 +78,9 @@ class Submitter:
         if problems := decider.problems(command):
             raise UserInputError("; ".join(problems))
         aggregate_id = decider.id_of(command)
+        payload = {key: value for key, value in to_json(command).items() if key != "at"}
+        if fields := registry.personal(type(command)):
+            payload = await asyncio.to_thread(self._seal, command, aggregate_id, payload, fields)
         receipt = await self._recorder.record(
             mailbox.NewCommand(
                 id=command_id,
@@ -81,7 +88,7 @@ class Submitter:
                 aggregate_type=decider.stream_type,
                 aggregate_id=aggregate_id,
                 partition=mailbox.partition_of(aggregate_id, self._partitions),
-                payload={key: value for key, value in to_json(command).items() if key != "at"},
+                payload=payload,
                 submitted_at=command.at,
                 actor=actor,
                 correlation_id=correlation_id,
@@ -103,6 +110,29 @@ class Submitter:
             await self._wait(answer, wait)
             metrics.WAITS.labels(wait, "reached" if answer["stage"] == wait else "timed_out").inc()
         return answer
+
+    def _seal(
+        self, command: Any, subject: str, payload: dict[str, Any], fields: tuple[str, ...]
+    ) -> dict[str, Any]:
+        """The payload with its personal fields sealed with the subject's key, made for a new
+        subject; an unknown or forgotten subject is refused, and nothing is recorded."""
+        new = getattr(command, "NEW_SUBJECT", False)
+        try:
+            key = self._key(subject, new, command.at)
+        except IntegrityError:  # a concurrent request made the subject's key first
+            key = self._key(subject, new, command.at)
+        if key is None:
+            raise UserInputError("no such customer, or it was forgotten")
+        return personal.seal_fields(payload, fields, key, subject)
+
+    def _key(self, subject: str, new: bool, at: datetime) -> bytes | None:
+        with db.writing(self._database_url) as connection:
+            if not new:
+                return personal.data_keys(connection, self.master_keys, [subject])[subject]
+            try:
+                return personal.key_for_new(connection, self.master_keys, subject, at)
+            except personal.ForgottenError:
+                raise UserInputError("this customer was forgotten") from None
 
     async def _wait(self, answer: dict[str, Any], wait: str) -> None:
         """Move `answer` on to the stages reached within the wait timeout."""

@@ -29,6 +29,7 @@ class Client:
         self.base = base
         self.pid = pid
         self.stopped_cleanly: bool | None = None
+        self.log: Path | None = None  # where the system's output goes, when this client started it
         self.credential = None if anonymous else credential or auth.token()
 
     def request(
@@ -103,6 +104,7 @@ def running_system(env: dict[str, str], port: int, data_dir: Path, log: Path) ->
     """`eventshop up` as a user runs it, in its own process group; Ctrl-C (SIGINT) stops it."""
     process = start_up(env, port, data_dir, log)
     client = Client(f"http://127.0.0.1:{port}", process.pid)
+    client.log = log
     try:
         wait_for(lambda: _healthy(client, process, log), 90, "the API to answer /healthz")
         yield client

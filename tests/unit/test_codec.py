@@ -9,6 +9,14 @@ from typing import Any
 
 import pytest
 
+from domain.customer import (
+    ChangeCustomerAddress,
+    CustomerAddressChanged,
+    CustomerForgotten,
+    CustomerRegistered,
+    ForgetCustomer,
+    RegisterCustomer,
+)
 from domain.money import Money
 from domain.order import (
     CancelOrder,
@@ -83,6 +91,15 @@ ORDER_AND_STOCK = [
     OrderExpired(PRODUCT_ID, AT),
 ]
 
+CUSTOMERS = [
+    RegisterCustomer(PRODUCT_ID, "pd1:bmFtZQ", "pd1:ZW1haWw", None, "alice", AT),
+    ChangeCustomerAddress(PRODUCT_ID, "pd1:YWRkcmVzcw", None, AT),
+    ForgetCustomer(PRODUCT_ID, "alice", AT),
+    CustomerRegistered(PRODUCT_ID, "pd1:bmFtZQ", "pd1:ZW1haWw", "pd1:YWRkcmVzcw", "alice", AT),
+    CustomerAddressChanged(PRODUCT_ID, None, AT),
+    CustomerForgotten(PRODUCT_ID, AT),
+]
+
 CASES = [
     pytest.param(CreateProduct(PRODUCT_ID, "WIDGET-1", "Widget", "A fine widget", EUR_10, AT), id="create"),
     pytest.param(CreateProduct(PRODUCT_ID, "A", "W", "", Money(0, "XXX"), AT_PLUS_2), id="create-edges"),
@@ -105,6 +122,7 @@ CASES = [
     pytest.param(ProductPriceChanged(PRODUCT_ID, Money(0, "EUR"), AT), id="price-changed"),
     pytest.param(ProductDeleted(PRODUCT_ID, "WIDGET-1", AT), id="deleted"),
     *(pytest.param(case, id=type(case).__name__) for case in ORDER_AND_STOCK),
+    *(pytest.param(case, id=type(case).__name__) for case in CUSTOMERS),
 ]
 
 

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from workers.projections import orders, product_prices, product_versions, products, sku_claims, stock
+from workers.projections import (
+    customers,
+    forgetting,
+    orders,
+    product_prices,
+    product_versions,
+    products,
+    sku_claims,
+    stock,
+)
 from workers.projections.base import InlineProjection, Projection
 
 PROJECTIONS: dict[str, Projection] = {
@@ -13,7 +22,8 @@ PROJECTIONS: dict[str, Projection] = {
         product_versions.projection,
         stock.projection,
         orders.projection,
+        customers.projection,
     )
 }
 
-INLINE_PROJECTIONS: tuple[InlineProjection, ...] = (sku_claims.projection,)
+INLINE_PROJECTIONS: tuple[InlineProjection, ...] = (sku_claims.projection, forgetting.projection)
