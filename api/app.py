@@ -26,7 +26,7 @@ from api.security.clients import MetricLabels
 from api.security.gate import Gate
 from api.write.commands import Submitter
 from api.write.doorbell import Doorbell
-from store import logs
+from store import logs, personal
 from store.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -50,10 +50,11 @@ async def _stop(app: web.Application) -> None:
 
 
 def check(config: Settings) -> None:
-    """Raise `SettingsError` (naming the variable) for a key file or a manifest the API could not
-    use, so that it stops before it serves."""
+    """Raise `SettingsError` (naming the variable) for a key file, a manifest or a master key the
+    API could not use, so that it stops before it serves."""
     Authenticator(config)
     persisted.Documents(config.auth.trusted_documents)
+    personal.master_keys(config)
 
 
 def quiet_malformed_requests(record: logging.LogRecord) -> bool:

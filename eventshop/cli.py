@@ -14,6 +14,7 @@ from rich.table import Table
 
 from eventshop.operator_cli import commands_app, status
 from eventshop.options import DEFAULT_DATA_DIR, DataDir, console, existing, metrics_directory, use
+from eventshop.personal_cli import customers_app, keys_app
 from eventshop.trace_cli import trace
 from store import settings
 
@@ -435,6 +436,8 @@ def _ring_projector(config: settings.Settings, name: str) -> None:
 
 
 app.add_typer(commands_app, name="commands")
+app.add_typer(customers_app, name="customers")
+app.add_typer(keys_app, name="keys")
 app.command()(status)
 app.command()(trace)
 

@@ -1,5 +1,6 @@
-"""Checking a live database against the invariants: I1-I5 and I7, those of orders and stock, and
-that every stored event's shape upcasts to its type's newest."""
+"""Checking a live database against the invariants: I1-I5 and I7, those of orders and stock,
+that every stored event's shape upcasts to its type's newest, and that no personal value is
+stored plain or outlives its customer's forgetting."""
 
 from __future__ import annotations
 
@@ -11,14 +12,16 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, create_engine, func, select
 
-from store import db, eventstore, registry
+from store import db, eventstore, personal, registry
 from store.codec import to_json
 from store.schema import (
     commands,
+    customers,
     deadlines,
     events,
     metadata,
     orders,
+    personal_keys,
     projection_skips,
     projections,
     snapshots,
@@ -61,6 +64,7 @@ def verify(url: str) -> Report:
         report.counts["events"] = head
         _streams(connection, report)
         readable = _shapes(connection, report)
+        _personal_data(connection, report)
         _command_batches(connection, report)
         _positions(connection, head, report)
         if readable:
@@ -95,6 +99,43 @@ def _shapes(connection: Connection, report: Report) -> bool:
                 f"{count} {event_type} events stored as v{version}, read as v{registry.NEWEST[event_type]}"
             )
     return readable
+
+
+def _personal_data(connection: Connection, report: Report) -> None:
+    """No personal value is stored plain: in events, command payloads and the customers table each
+    is sealed or None; and a forgotten customer has no key and no value left in its row."""
+    plain: dict[str, int] = {}
+
+    def check(where: str, values: dict[str, Any], fields: tuple[str, ...]) -> None:
+        for name in fields:
+            if values.get(name) is not None and not personal.is_sealed(values[name]):
+                plain[where] = plain.get(where, 0) + 1
+
+    event_types = [t for t in registry.NEWEST if registry.personal_of_event(t)]
+    for row in connection.execute(select(events.c.type, events.c.data).where(events.c.type.in_(event_types))):
+        check("events", row.data, registry.personal_of_event(row.type))
+    command_types = [name for name, (kind, _) in registry.COMMANDS.items() if registry.personal(kind)]
+    for row in connection.execute(
+        select(commands.c.type, commands.c.payload).where(commands.c.type.in_(command_types))
+    ):
+        check("command payloads", row.payload, registry.personal(registry.COMMANDS[row.type][0]))
+    columns = ("name", "email", "address")
+    for row in connection.execute(select(customers)):
+        check("the customers table", dict(row._mapping), columns)
+        if row.forgotten and any(getattr(row, name) is not None for name in columns):
+            report.violations.append(
+                f"personal data: forgotten customer {row.id} still has values in its row"
+            )
+    report.violations.extend(
+        f"personal data: {count} plain values in {where}" for where, count in plain.items()
+    )
+    kept = connection.execute(
+        select(func.count())
+        .select_from(events.join(personal_keys, personal_keys.c.subject == events.c.stream_id))
+        .where(events.c.type == "CustomerForgotten", personal_keys.c.wrapped.is_not(None))
+    ).scalar_one()
+    if kept:
+        report.violations.append(f"personal data: {kept} forgotten customers still have a key")
 
 
 def _streams(connection: Connection, report: Report) -> None:

@@ -12,8 +12,9 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import Connection, delete, insert, select, update
 
-from store import db, registry
-from store.schema import commands, events, products, projections, snapshots
+from store import db, eventstore, registry
+from store.records import NewEvent
+from store.schema import commands, events, personal_keys, products, projections, snapshots
 from tests.config import config, database_url
 from tests.integration.helpers import create, partition, record, rename, reprice
 from workers import command_handler, projector
@@ -128,3 +129,40 @@ def test_the_command_exits_non_zero_on_a_violation(database: str) -> None:
     bad = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
     assert bad.returncode == 1
     assert "I4: table products differs" in bad.stdout
+
+
+def test_verify_finds_personal_data_stored_plain_and_a_forgotten_customers_key(database: str) -> None:
+    customer_id = str(uuid.uuid4())
+    at = datetime.now(UTC)
+    with db.writing(database) as connection:
+        eventstore.append(
+            connection,
+            customer_id,
+            "Customer",
+            0,
+            [
+                NewEvent(
+                    "CustomerRegistered",
+                    1,
+                    {
+                        "customer_id": customer_id,
+                        "name": "Ada",
+                        "email": "pd1:x",
+                        "address": None,
+                        "owner": "o",
+                        "at": at.isoformat(),
+                    },
+                    {},
+                ),
+                NewEvent("CustomerForgotten", 1, {"customer_id": customer_id, "at": at.isoformat()}, {}),
+            ],
+            at,
+        )
+        connection.execute(
+            insert(personal_keys).values(subject=customer_id, wrapped_by="k", wrapped=b"key", created_at=at)
+        )
+    found = [v for v in violations() if v.startswith("personal data")]
+    assert found == [
+        "personal data: 1 plain values in events",
+        "personal data: 1 forgotten customers still have a key",
+    ], found

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import secrets
+from pathlib import Path
 
 import pytest
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESSIV
 
-from store import personal
+from store import personal, settings
+from store.settings import SettingsError
 
 KEY = AESSIV.generate_key(512)
 SUBJECT = "0b6f3c1e-2a4d-4e8f-9c10-7d5e3f2a1b90"
@@ -56,3 +58,18 @@ def test_a_data_key_unwraps_with_the_master_key_that_wrapped_it_or_an_older_one_
         personal.MasterKeys(new).unwrap(SUBJECT, wrapped_by, wrapped)
     with pytest.raises(InvalidTag):  # a wrapped key moved to another subject
         personal.MasterKeys(old).unwrap("another", wrapped_by, wrapped)
+
+
+def test_production_needs_a_configured_master_key(tmp_path: Path) -> None:
+    env = {"EVENTSHOP_DATA_DIR": str(tmp_path), "EVENTSHOP_ENV": "production"}
+    with pytest.raises(SettingsError, match="EVENTSHOP_MASTER_KEY must be set in production"):
+        personal.master_keys(settings.load(env))
+    configured = settings.load({**env, "EVENTSHOP_MASTER_KEY": personal.new_master_key()})
+    assert len(personal.master_keys(configured).current) == 32
+
+
+def test_elsewhere_the_data_folder_keeps_one_readable_by_its_owner_only(tmp_path: Path) -> None:
+    config = settings.load({"EVENTSHOP_DATA_DIR": str(tmp_path)})
+    first = personal.master_keys(config)
+    assert personal.master_keys(config) == first
+    assert (tmp_path / "master-key").stat().st_mode & 0o777 == 0o600
