@@ -81,7 +81,7 @@ def shown(value: Any) -> Any:
     return value
 
 
-def all_pages(url: str, first: int, **options: Any) -> list[Any]:
+def all_pages(url: str, first: int, **options: Any) -> Any:
     found, after = [], None
     while True:
         page = queries.product_page(url, first, after, **options)
