@@ -13,7 +13,8 @@ from workers.projections.base import InlineProjection
 
 
 def apply(connection: Connection, event: Any) -> None:
-    personal.forget(connection, event.customer_id, event.at)
+    if isinstance(event, CustomerForgotten):
+        personal.forget(connection, event.customer_id, event.at)
 
 
 projection = InlineProjection("forgetting", (), apply, (CustomerForgotten,))
