@@ -15,6 +15,7 @@ from rich.table import Table
 from eventshop.operator_cli import commands_app, status
 from eventshop.options import DEFAULT_DATA_DIR, DataDir, console, existing, metrics_directory, use
 from eventshop.personal_cli import customers_app, keys_app
+from eventshop.relay_cli import relay_app
 from eventshop.trace_cli import trace
 from store import settings
 
@@ -226,7 +227,7 @@ def apikey_revoke(name: str, data_dir: DataDir = DEFAULT_DATA_DIR) -> None:
 
 @app.command()
 def run(
-    role: Annotated[str, typer.Argument(help="broker, web, worker, projector or beat.")],
+    role: Annotated[str, typer.Argument(help="broker, web, worker, projector, beat or relay.")],
     host: Host = "127.0.0.1",
     port: Port = 8000,
     web_workers: Annotated[int | None, typer.Option(min=1, help="API processes (web).")] = None,
@@ -243,6 +244,7 @@ def run(
         "worker": lambda: topology.worker(node or "worker", concurrency),
         "projector": lambda: topology.projector(node or "projector"),
         "beat": lambda: topology.beat(config.data_dir),
+        "relay": lambda: topology.relay(),
         "broker": lambda: topology.programs(config, host, port)["broker"],
     }
     if role not in commands or (role == "broker" and not config.embedded_broker):
@@ -438,6 +440,7 @@ def _ring_projector(config: settings.Settings, name: str) -> None:
 app.add_typer(commands_app, name="commands")
 app.add_typer(customers_app, name="customers")
 app.add_typer(keys_app, name="keys")
+app.add_typer(relay_app, name="relay")
 app.command()(status)
 app.command()(trace)
 

@@ -221,7 +221,14 @@ def _view(found: Snapshot) -> RenderableType:
         f"throughput over the last {found.interval:.1f} s: {found.commands_per_second:.1f} commands "
         f"handled/s, {found.events_per_second:.1f} events appended/s"
     )
-    return Group(projections, mailbox, throughput)
+    if not found.relays:
+        return Group(projections, mailbox, throughput)
+    relays = Table("sink", "position", "lag", "published", "state", title="relay")
+    head = max((s.head for s in found.projections), default=0)
+    for r in found.relays:
+        state = Text(f"failing: {r['error']}", style="red") if r["error"] else Text("publishing")
+        relays.add_row(r["sink"], str(r["position"]), str(head - r["position"]), str(r["published"]), state)
+    return Group(projections, relays, mailbox, throughput)
 
 
 def _document(row: Any) -> dict[str, Any]:

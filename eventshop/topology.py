@@ -46,6 +46,11 @@ def beat(data_dir: Path, log_level: str = "INFO") -> list[str]:
     return [*CELERY, "beat", "-s", str(data_dir / "celerybeat-schedule"), "-l", log_level]
 
 
+def relay() -> list[str]:
+    """The outbox relay: publishes every event to EVENTSHOP_PUBLISH (one per sink)."""
+    return [PYTHON, "-m", "eventshop", "relay", "run"]
+
+
 def programs(
     settings: Settings,
     host: str,
@@ -63,6 +68,8 @@ def programs(
     found["worker"] = worker(concurrency=workers, log_level=log_level)
     found["projector"] = projector(log_level=log_level)
     found["beat"] = beat(settings.data_dir, log_level)
+    if settings.publish is not None:
+        found["relay"] = relay()
     return found
 
 
@@ -73,6 +80,7 @@ MARKS = {
     "worker": "-n worker@",
     "projector": "-n projector@",
     "beat": "workers beat",
+    "relay": "eventshop relay run",
 }
 
 

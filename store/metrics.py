@@ -18,8 +18,8 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 
-from store import db, eventstore
-from store.schema import commands, events, projections
+from store import db, eventstore, logs
+from store.schema import commands, events, projections, relay_positions
 
 DIRECTORY_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
@@ -52,6 +52,7 @@ COMMAND_BATCH_SIZE = Histogram(
     "eventshop_command_batch_size", "Commands per partition batch", buckets=BATCH_BUCKETS
 )
 EVENTS_APPENDED = Counter("eventshop_events_appended", "Events appended to the store")
+RELAY_PUBLISHED = Counter("eventshop_relay_published", "Events the relay published, by sink", ["sink"])
 EVENTS_PROJECTED = Counter("eventshop_events_projected", "Events applied by projections", ["projection"])
 
 
@@ -65,6 +66,17 @@ def registry(database_url: str) -> CollectorRegistry:
         found.register(REGISTRY)
     found.register(StoreCollector(database_url))
     return found
+
+
+def serve(database_url: str, port: int) -> None:
+    """Serve `/metrics` on `port` (every process sharing this machine's metrics directory, and the
+    store's); if another process holds the port, it serves the same."""
+    from prometheus_client import start_http_server
+
+    try:
+        start_http_server(port, registry=registry(database_url))
+    except OSError:
+        logs.get(__name__).info("metrics port taken; another process serves it", port=port)
 
 
 def exposition(database_url: str) -> bytes:
@@ -104,6 +116,11 @@ class StoreCollector(Collector):
             )
             for partition, count in pending:
                 found["depth"].add_metric([str(partition)], count)
+            for sink, position in connection.execute(
+                select(relay_positions.c.sink, relay_positions.c.position)
+            ):
+                found["relay_position"].add_metric([sink], position)
+                found["relay_lag"].add_metric([sink], head - position)
         yield from found.values()
 
 
@@ -121,5 +138,11 @@ def _store_families(head: int) -> dict[str, GaugeMetricFamily]:
         ),
         "depth": GaugeMetricFamily(
             "eventshop_mailbox_depth", "Pending commands per partition", labels=["partition"]
+        ),
+        "relay_position": GaugeMetricFamily(
+            "eventshop_relay_position", "Last event the relay published, by sink", labels=["sink"]
+        ),
+        "relay_lag": GaugeMetricFamily(
+            "eventshop_relay_lag_events", "Events the relay has not published yet, by sink", labels=["sink"]
         ),
     }

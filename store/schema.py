@@ -317,3 +317,14 @@ personal_keys = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("forgotten_at", UTCDateTime, nullable=True),
 )
+
+# The outbox relay's place in the global feed, per sink: every event up to `position` is published.
+relay_positions = Table(
+    "relay_positions",
+    metadata,
+    Column("sink", String(200), primary_key=True),
+    Column("position", Position, nullable=False),
+    Column("published", Position, nullable=False),  # events published since the row was made
+    Column("error", Text, nullable=True),  # the sink's last failure, None once it publishes again
+    Column("updated_at", UTCDateTime, nullable=False),
+)

@@ -84,6 +84,10 @@ class Settings:
     log_level: str
     auth: Auth
     limits: Limits
+    publish: str | None = None  # EVENTSHOP_PUBLISH: the relay's sink (nats://… or redis://…)
+    publish_stream: str | None = None  # EVENTSHOP_PUBLISH_STREAM; the sink's default when None
+    publish_subject: str = "eventshop.events"  # EVENTSHOP_PUBLISH_SUBJECT (NATS)
+    publish_maxlen: int | None = None  # EVENTSHOP_PUBLISH_MAXLEN (Redis Streams): trim beyond it
     master_key: bytes | None = None  # EVENTSHOP_MASTER_KEY: wraps personal data keys (store.personal)
     old_master_keys: tuple[bytes, ...] = ()  # EVENTSHOP_OLD_MASTER_KEYS: still unwrap, during a rotation
 
@@ -113,6 +117,10 @@ def load(environ: Mapping[str, str] | None = None) -> Settings:
         log_level=(env.get("EVENTSHOP_LOG_LEVEL") or "INFO").upper(),
         auth=_auth(env),
         limits=_limits(env),
+        publish=_sink(env.get("EVENTSHOP_PUBLISH")),
+        publish_stream=env.get("EVENTSHOP_PUBLISH_STREAM") or None,
+        publish_subject=env.get("EVENTSHOP_PUBLISH_SUBJECT") or "eventshop.events",
+        publish_maxlen=_number(env, "EVENTSHOP_PUBLISH_MAXLEN", 0, int) or None,
         master_key=master_key_of(env.get("EVENTSHOP_MASTER_KEY"), "EVENTSHOP_MASTER_KEY"),
         old_master_keys=tuple(
             master_key_of(text, "EVENTSHOP_OLD_MASTER_KEYS") or b""
@@ -120,6 +128,12 @@ def load(environ: Mapping[str, str] | None = None) -> Settings:
             if text.strip()
         ),
     )
+
+
+def _sink(url: str | None) -> str | None:
+    if url and not url.startswith(("nats://", "redis://", "rediss://")):
+        raise SettingsError("EVENTSHOP_PUBLISH must be a nats:// or redis:// URL")
+    return url or None
 
 
 def master_key_of(text: str | None, name: str) -> bytes | None:

@@ -124,6 +124,20 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
+def nats_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """NATS_URL when set (the machine's NATS JetStream in CI), else a nats-server of the suite's own."""
+    if os.environ.get("NATS_URL"):
+        yield os.environ["NATS_URL"]
+        return
+    from tests.nats_server import NatsServer
+
+    server = NatsServer(tmp_path_factory.mktemp("nats"), free_port())
+    server.start()
+    yield server.url
+    server.kill()
+
+
+@pytest.fixture(scope="session")
 def free_redis_databases() -> list[int]:
     return list(range(1, 16))
 

@@ -24,13 +24,7 @@ def _logs(**_: Any) -> None:
 def _metrics_endpoint(**_: Any) -> None:
     """With EVENTSHOP_METRICS_PORT, serve `/metrics` (every process sharing this machine's
     metrics directory, and the store's); if another process holds the port, it serves the same."""
-    if config.metrics_port is None:
-        return
-    from prometheus_client import start_http_server
+    if config.metrics_port is not None:
+        from store import metrics
 
-    from store import metrics
-
-    try:
-        start_http_server(config.metrics_port, registry=metrics.registry(config.database_url))
-    except OSError:
-        logs.get(__name__).info("metrics port taken; another process serves it", port=config.metrics_port)
+        metrics.serve(config.database_url, config.metrics_port)

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Connection
 
 from store import db, eventstore, mailbox
-from workers import projector
+from workers import projector, relay
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,7 @@ class Snapshot:
     commands_per_second: float
     events_per_second: float
     interval: float  # seconds between the two samples
+    relays: list[dict[str, Any]]  # each sink's position, published count and last error
 
     @property
     def pending(self) -> int:
@@ -62,5 +64,6 @@ def snapshot(url: str, previous: Sample) -> tuple[Snapshot, Sample]:
         commands_per_second=max(handled, 0) / interval,
         events_per_second=(current.head - previous.head) / interval,
         interval=interval,
+        relays=relay.positions(url),
     )
     return found, current

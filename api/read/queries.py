@@ -11,8 +11,7 @@ from sqlalchemy import func, or_, select
 
 from api.graphql.errors import UserInputError
 from api.read import catalog, pages
-from store import db, eventstore, personal, product_rows, registry
-from store.actor import Actor
+from store import db, event_view, eventstore, product_rows, registry
 from store.schema import commands, events, product_versions, products, projections
 
 EVENTS_DEFAULT, EVENTS_MAX = 100, 1000
@@ -178,22 +177,5 @@ def event_rows(
 
 
 def event(row: eventstore.RecordedEvent) -> dict[str, Any]:
-    """An event as the API shows it."""
-    metadata = row.metadata or {}
-    return {
-        "streamId": row.stream_id,
-        "version": row.version,
-        "type": row.type,
-        "data": personal.hidden(row.data, fields)
-        if (fields := registry.personal_of_event(row.type))
-        else row.data,
-        "recordedAt": row.recorded_at,
-        "position": str(row.position),
-        "schemaVersion": row.schema_version,
-        "metadata": {
-            "commandId": metadata.get("command_id"),
-            "correlationId": metadata.get("correlation_id"),
-            "causationId": metadata.get("causation_id"),
-            "actor": Actor.from_metadata(metadata.get("actor")).metadata(),
-        },
-    }
+    """An event as the API shows it (`store.event_view`)."""
+    return event_view.shown(row)

@@ -48,7 +48,7 @@ def test_a_stream_s_events_carry_position_metadata_and_their_command(system: Cli
     edges = page(system, streamId=product_id)["edges"]
     nodes = [edge["node"] for edge in edges]
     assert [(n["type"], n["version"], n["schemaVersion"]) for n in nodes] == [
-        ("ProductCreated", 1, 1),
+        ("ProductCreated", 1, 2),
         ("ProductPriceChanged", 2, 1),
     ]
     assert [edge["cursor"] for edge in edges] == [n["position"] for n in nodes]

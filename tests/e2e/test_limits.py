@@ -28,6 +28,7 @@ from typing import Any
 import aiohttp
 import pytest
 
+from store import personal
 from tests import processes
 from tests.conftest import free_port
 from tests.e2e.client import Client, wait_for
@@ -249,6 +250,7 @@ def production(
         "DATABASE_URL": system_database,
         "BROKER_URL": make_broker(),
         "EVENTSHOP_ENV": "production",
+        "EVENTSHOP_MASTER_KEY": personal.new_master_key(),
         "EVENTSHOP_HEADER_TIMEOUT": str(TIMEOUT),
         "EVENTSHOP_BODY_TIMEOUT": str(TIMEOUT),
         "EVENTSHOP_MAX_RESPONSE": "300",

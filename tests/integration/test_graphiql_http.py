@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from api.http import graphiql
-from store import settings
+from store import personal, settings
 from tests.served import served
 
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8"
@@ -46,7 +46,9 @@ def api(database: str, broker: str) -> Iterator[str]:
 
 @pytest.fixture
 def production(database: str, broker: str) -> Iterator[str]:
-    yield from serve(database, broker, EVENTSHOP_ENV="production")
+    yield from serve(
+        database, broker, EVENTSHOP_ENV="production", EVENTSHOP_MASTER_KEY=personal.new_master_key()
+    )
 
 
 def test_a_browser_gets_graphiql_whose_files_the_api_serves(api: str) -> None:
