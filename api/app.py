@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import ctypes
 import logging
 import multiprocessing
@@ -17,9 +18,10 @@ from aiohttp.http_exceptions import HttpProcessingError
 from api.graphql import engine as engines
 from api.http import cors, graphiql, health
 from api.http.graphql import graphql
-from api.keys import CLIENT_LABELS, ENGINE, GATE, PERSISTED, SETTINGS, SUBMITTER, WATCHER
+from api.keys import CLIENT_LABELS, ENGINE, GATE, PERSISTED, REPLICA_CHECKS, SETTINGS, SUBMITTER, WATCHER
 from api.live import ws
 from api.live.watch import Watcher
+from api.read import replicas
 from api.security import persisted
 from api.security.auth import Authenticator, describe
 from api.security.clients import MetricLabels
@@ -31,6 +33,7 @@ from store.settings import Settings
 
 log = logging.getLogger(__name__)
 
+REPLICA_CHECK_EVERY = 1.0  # seconds between looks at the replicas
 SHUTDOWN_GRACE = 5.0  # seconds open requests and connections get to finish when stopping
 PR_SET_PDEATHSIG = 1  # prctl option: the signal a process gets when its parent dies (Linux)
 
@@ -42,11 +45,28 @@ async def _start(app: web.Application) -> None:
     await app[WATCHER].start()
     app[SUBMITTER] = Submitter(config, Doorbell(config), app[WATCHER])
     app[GATE] = Gate(config)
+    if config.read_urls:
+        spread = replicas.Replicas(config.database_url, config.read_urls, config.replica_max_lag)
+        replicas.configure(spread)
+        app[REPLICA_CHECKS] = asyncio.create_task(_check_replicas(spread))
+
+
+async def _check_replicas(spread: replicas.Replicas) -> None:
+    """Every second: which replicas answer and keep up (`api.read.replicas`)."""
+    while True:
+        try:
+            await asyncio.to_thread(spread.check)
+        except Exception:
+            log.warning("could not check the replicas against the primary")
+        await asyncio.sleep(REPLICA_CHECK_EVERY)
 
 
 async def _stop(app: web.Application) -> None:
     await app[WATCHER].stop()
     await app[GATE].close()
+    if REPLICA_CHECKS in app:
+        app[REPLICA_CHECKS].cancel()
+        replicas.forget(app[SETTINGS].database_url)
 
 
 def check(config: Settings) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from aiohttp import web
 from tartiflette import Engine
 
@@ -19,3 +21,4 @@ WATCHER = web.AppKey("watcher", Watcher)
 GATE = web.AppKey("gate", Gate)
 PERSISTED = web.AppKey("persisted", Documents)
 CLIENT_LABELS = web.AppKey("client_labels", MetricLabels)
+REPLICA_CHECKS = web.AppKey("replica_checks", asyncio.Task[None])

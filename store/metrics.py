@@ -52,6 +52,9 @@ COMMAND_BATCH_SIZE = Histogram(
     "eventshop_command_batch_size", "Commands per partition batch", buckets=BATCH_BUCKETS
 )
 EVENTS_APPENDED = Counter("eventshop_events_appended", "Events appended to the store")
+READS = Counter(
+    "eventshop_reads", "Read connections the API took, by source (primary or replica)", ["source"]
+)
 RELAY_PUBLISHED = Counter("eventshop_relay_published", "Events the relay published, by sink", ["sink"])
 EVENTS_PROJECTED = Counter("eventshop_events_projected", "Events applied by projections", ["projection"])
 

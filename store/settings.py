@@ -84,6 +84,8 @@ class Settings:
     log_level: str
     auth: Auth
     limits: Limits
+    read_urls: tuple[str, ...] = ()  # DATABASE_READ_URL: PostgreSQL streaming replicas for queries
+    replica_max_lag: int = 1000  # EVENTSHOP_REPLICA_MAX_LAG: events a replica may lag and still serve
     publish: str | None = None  # EVENTSHOP_PUBLISH: the relay's sink (nats://… or redis://…)
     publish_stream: str | None = None  # EVENTSHOP_PUBLISH_STREAM; the sink's default when None
     publish_subject: str = "eventshop.events"  # EVENTSHOP_PUBLISH_SUBJECT (NATS)
@@ -117,6 +119,8 @@ def load(environ: Mapping[str, str] | None = None) -> Settings:
         log_level=(env.get("EVENTSHOP_LOG_LEVEL") or "INFO").upper(),
         auth=_auth(env),
         limits=_limits(env),
+        read_urls=tuple(u.strip() for u in (env.get("DATABASE_READ_URL") or "").split(",") if u.strip()),
+        replica_max_lag=_number(env, "EVENTSHOP_REPLICA_MAX_LAG", 1000, int),
         publish=_sink(env.get("EVENTSHOP_PUBLISH")),
         publish_stream=env.get("EVENTSHOP_PUBLISH_STREAM") or None,
         publish_subject=env.get("EVENTSHOP_PUBLISH_SUBJECT") or "eventshop.events",

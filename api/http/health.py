@@ -12,6 +12,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy import select
 
 from api.keys import SETTINGS
+from api.read import replicas
 from store import broker, db, eventstore, metrics
 from store.schema import projections
 from store.settings import Settings
@@ -31,10 +32,13 @@ async def healthz(request: web.Request) -> web.Response:
 
 async def readyz(request: web.Request) -> web.Response:
     """Ready: database and broker answer, no projection is halted or further behind than
-    `EVENTSHOP_READY_MAX_LAG` events. The body says what failed."""
+    `EVENTSHOP_READY_MAX_LAG` events. The body says what failed; replicas that are down or behind
+    show as degraded without making the API unready (reads go to the primary instead)."""
     config = request.app[SETTINGS]
     checks = await asyncio.to_thread(_checks, config)
     ready = all(value == "ok" for value in checks.values())
+    if (spread := replicas.spread(config.database_url)) is not None:
+        checks["replicas"] = spread.status()
     return web.json_response(
         {"status": "ready" if ready else "unavailable", **checks}, status=200 if ready else 503
     )

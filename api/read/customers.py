@@ -7,8 +7,9 @@ from typing import Any
 
 from sqlalchemy import select
 
+from api.read import replicas
 from api.read.queries import as_uuid
-from store import customer_data, db, personal
+from store import customer_data, personal
 from store.schema import customers
 
 CUSTOMERS = "customers"  # the projection these reads are served from
@@ -21,7 +22,7 @@ def customer(
     key = as_uuid(customer_id)
     if key is None:
         return None
-    with db.reading(url) as connection:
+    with replicas.reading(url) as connection:
         row = connection.execute(select(customers).where(customers.c.id == key)).first()
         if row is None or (owner is not None and row.owner != owner):
             return None
@@ -34,7 +35,7 @@ def data(url: str, master: personal.MasterKeys, customer_id: str, owner: str | N
     key = as_uuid(customer_id)
     if key is None:
         return None
-    with db.reading(url) as connection:
+    with replicas.reading(url) as connection:
         if owner is not None and customer_data.owner(connection, key) != owner:
             return None
         return customer_data.export(connection, master, key)

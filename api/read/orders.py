@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from api.graphql.errors import UserInputError
-from api.read import pages
+from api.read import pages, replicas
 from api.read.queries import as_uuid, command_row, event
 from store import db, eventstore, order_rows, registry
 from store import trace as store_trace
@@ -22,7 +22,7 @@ STATUSES = frozenset({"PLACED", "RESERVED", "CONFIRMED", "REJECTED", "CANCELLED"
 
 
 def stock_item(url: str, sku: str) -> dict[str, Any] | None:
-    with db.reading(url) as connection:
+    with replicas.reading(url) as connection:
         row = connection.execute(select(stock).where(stock.c.sku == sku)).first()
     if row is None:
         return None
@@ -61,7 +61,7 @@ def order(url: str, order_id: str, owner: str | None, as_of: datetime | None = N
     key = as_uuid(order_id)
     if key is None:
         return None
-    with db.reading(url) as connection:
+    with replicas.reading(url) as connection:
         if as_of is None:
             found = connection.execute(select(orders).where(orders.c.id == key)).first()
             row = None if found is None else dict(found._mapping)

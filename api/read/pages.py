@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Table, func, select, tuple_
 
 from api.graphql.errors import UserInputError
-from store import db
+from api.read import replicas
 
 POSITION_LIMIT = 2**63
 CREATED_AT = "CREATED_AT"  # the ordering every connection has: by creation position
@@ -99,7 +99,7 @@ def page(
     order = Order.of(order_by)
     where = list(conditions or [])
     query = page_query(table, keyset, where, order, after)
-    with db.reading(url) as connection:
+    with replicas.reading(url) as connection:
         rows = connection.execute(query.limit(first + 1)).all()
     edges = [{"cursor": encode_cursor(row, keyset, order), "row": row} for row in rows[:first]]
     return {
@@ -110,7 +110,7 @@ def page(
 
 
 def count(url: str, table: Table, where: list[ColumnElement[bool]]) -> int:
-    with db.reading(url) as connection:
+    with replicas.reading(url) as connection:
         total: int = connection.execute(select(func.count()).select_from(table).where(*where)).scalar_one()
     return total
 

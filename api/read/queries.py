@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 
 from api.graphql.errors import UserInputError
-from api.read import catalog, pages
+from api.read import catalog, pages, replicas
 from store import db, event_view, eventstore, product_rows, registry
 from store.schema import commands, events, product_versions, products, projections
 
@@ -61,7 +61,7 @@ def product(
     if key is None:
         return None
     if as_of is None and version is None:
-        with db.reading(url) as connection:
+        with replicas.reading(url) as connection:
             row = connection.execute(select(products).where(products.c.id == key)).first()
         return None if row is None else _product(row._mapping)
     query = select(events).where(events.c.stream_id == key)
@@ -69,7 +69,7 @@ def product(
         query = query.where(events.c.version <= version)
     if as_of is not None:
         query = query.where(events.c.recorded_at <= as_of)
-    with db.reading(url) as connection:
+    with replicas.reading(url) as connection:
         stream = [eventstore.recorded(row) for row in connection.execute(query.order_by(events.c.version))]
     shown = product_rows.last_shown((recorded, registry.decode_event(recorded)) for recorded in stream)
     return None if shown is None else _product(shown)
@@ -140,7 +140,7 @@ def history(url: str, stream_id: str, first: int | None, after: int | None) -> l
     if key is None or limit == 0:
         return []
     query = select(events).where(events.c.stream_id == key, events.c.version > (after or 0))
-    with db.reading(url) as connection:
+    with replicas.reading(url) as connection:
         rows = connection.execute(query.order_by(events.c.version).limit(limit)).all()
     return [event(eventstore.recorded(row)) for row in rows]
 
@@ -171,7 +171,7 @@ def event_rows(
         query = query.where(events.c.type.in_(types))
     if stream_id is not None:
         query = query.where(events.c.stream_id == (as_uuid(stream_id) or ""))
-    with db.reading(url) as connection:
+    with replicas.reading(url) as connection:
         rows = connection.execute(query.order_by(events.c.position).limit(limit)).all()
     return [eventstore.recorded(row) for row in rows]
 

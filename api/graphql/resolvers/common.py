@@ -7,7 +7,7 @@ import asyncio
 from typing import Any
 
 from api.graphql.errors import StaleReadError
-from api.read import pages, queries
+from api.read import pages, queries, replicas
 from api.write.commands import uuid_or_none
 from domain.money import Money
 
@@ -34,6 +34,7 @@ async def consistent(args: Args, ctx: Args, projection: str, what: str) -> None:
         raise StaleReadError(
             f"{what} has not caught up with that token within {ctx['wait_timeout']:g} s; retry later"
         )
+    replicas.require(projection, position)  # a replica serves it only once it has passed it too
 
 
 async def total_count(parent: Args, _args: Args, _ctx: Args, _info: Any) -> Any:
