@@ -26,6 +26,7 @@ from api.security import persisted
 from api.security.auth import Authenticator, describe
 from api.security.clients import MetricLabels
 from api.security.gate import Gate
+from api.security.shared_documents import SharedDocuments
 from api.write.commands import Submitter
 from api.write.doorbell import Doorbell
 from store import logs, personal
@@ -64,6 +65,7 @@ async def _check_replicas(spread: replicas.Replicas) -> None:
 async def _stop(app: web.Application) -> None:
     await app[WATCHER].stop()
     await app[GATE].close()
+    await app[PERSISTED].close()
     if REPLICA_CHECKS in app:
         app[REPLICA_CHECKS].cancel()
         replicas.forget(app[SETTINGS].database_url)
@@ -99,7 +101,9 @@ def create_app(config: Settings) -> web.Application:
         middlewares=[cors.middleware(config.auth.cors_origins, config.auth.cors_headers)],
     )
     app[SETTINGS] = config
-    app[PERSISTED] = persisted.Documents(config.auth.trusted_documents)
+    app[PERSISTED] = persisted.Documents(
+        config.auth.trusted_documents, SharedDocuments.for_broker(config.broker_url)
+    )
     app[CLIENT_LABELS] = MetricLabels()
     app.router.add_route("GET", "/graphql", graphql)
     app.router.add_route("POST", "/graphql", graphql)

@@ -200,7 +200,7 @@ async def _answer(request: web.Request, correlation: str, address: str) -> Answe
             raise Refused(406, f"Accept must allow {GRAPHQL_RESPONSE} or {JSON}")
         actor = await gate.actor(request.headers.get("Authorization"))
         params = await _params(request)
-        params["query"] = app[PERSISTED].query(params.get("query"), params.get("extensions"))
+        params["query"] = await app[PERSISTED].resolve(params.get("query"), params.get("extensions"))
         query, name, variables = _check(params, app[SETTINGS].limits)
     except Refused as error:
         return Answer(_refusal(error, media or JSON))

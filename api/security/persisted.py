@@ -3,8 +3,9 @@ speak, and an opt-in trusted-documents mode in which only a manifest's documents
 
 A request names a document by `extensions.persistedQuery = {version: 1, sha256Hash}`, with or
 without its text. Without trusted documents, a text whose hash matches is remembered (a bounded
-cache per API process) and later found by its hash alone; an unknown hash answers
-`PersistedQueryNotFound`, and the client sends the text again. With `EVENTSHOP_TRUSTED_DOCUMENTS`
+cache per API process, and for an hour in the broker's Redis, so that every API host finds it)
+and later found by its hash alone; an unknown hash answers `PersistedQueryNotFound`, and the
+client sends the text again. With `EVENTSHOP_TRUSTED_DOCUMENTS`
 (an Apollo persisted-query manifest, or a JSON object of hash → document), only the manifest's
 documents run, named by hash or sent in full; nothing is learned from requests.
 """
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from api.graphql.errors import Refused
+from api.security.shared_documents import SharedDocuments
 from store.settings import SettingsError
 
 NOT_FOUND = "PersistedQueryNotFound"
@@ -32,10 +34,32 @@ def digest(document: str) -> str:
 
 
 class Documents:
-    def __init__(self, manifest: Path | None) -> None:
+    def __init__(self, manifest: Path | None, shared: SharedDocuments | None = None) -> None:
         self._trusted = None if manifest is None else load_manifest(manifest)
+        self._shared = None if self._trusted is not None else shared
         self._cache: OrderedDict[str, str] = OrderedDict()
         self._cached_bytes = 0
+
+    async def resolve(self, query: Any, extensions: Any) -> Any:
+        """`query`, with what other API hosts learned: a hash this process has not seen is looked
+        up in the shared store, and a text registered here is shared."""
+        try:
+            found = self.query(query, extensions)
+        except Refused as refused:
+            if refused.code != "PERSISTED_QUERY_NOT_FOUND" or self._shared is None:
+                raise
+            wanted = _hash(extensions["persistedQuery"])
+            text = await self._shared.get(wanted)
+            if text is None or digest(text) != wanted:
+                raise
+            self._remember(wanted, text)
+            return text
+        registered = (
+            isinstance(query, str) and isinstance(extensions, dict) and "persistedQuery" in extensions
+        )
+        if self._shared is not None and registered:
+            await self._shared.put(digest(query), query)
+        return found
 
     def query(self, query: Any, extensions: Any) -> Any:
         """The document text the request runs (`query` itself when it names no persisted one);
@@ -62,6 +86,10 @@ class Documents:
             raise Refused(200, NOT_FOUND, "PERSISTED_QUERY_NOT_FOUND")
         self._cache.move_to_end(wanted)
         return self._cache[wanted]
+
+    async def close(self) -> None:
+        if self._shared is not None:
+            await self._shared.close()
 
     def _remember(self, key: str, document: str) -> None:
         if key in self._cache or len(document) > CACHE_BYTES // 16:

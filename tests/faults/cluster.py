@@ -37,12 +37,14 @@ class Cluster:
         self.processes[name] = process
         return process
 
-    def web(self) -> Client:
+    def web(self, name: str = "web") -> Client:
+        """An API host (one process) on a port of its own; several may run side by side."""
         port = free_port()
-        process = self.start("web", topology.web("127.0.0.1", port, workers=1))
-        self.api = Client(f"http://127.0.0.1:{port}")
-        wait_for(lambda: _answers(self.api, process), 60, "the API")
-        return self.api
+        process = self.start(name, topology.web("127.0.0.1", port, workers=1))
+        api = Client(f"http://127.0.0.1:{port}")
+        wait_for(lambda: _answers(api, process), 60, f"the API {name}")
+        self.api = self.api or api
+        return api
 
     def worker(self, name: str, concurrency: int = 2, env: dict[str, str] | None = None) -> None:
         self.start(name, topology.worker(name, concurrency), **(env or {}))
