@@ -41,7 +41,9 @@ def _plan(cls: Any) -> list[tuple[str, Any, bool]]:
             hint = hints[field.name]
             if get_origin(hint) in (Union, types.UnionType):
                 hint = next(arg for arg in get_args(hint) if arg is not type(None))
-            plan.append((field.name, hint, field.default is not MISSING))
+            plan.append(
+                (field.name, hint, field.default is not MISSING or field.default_factory is not MISSING)
+            )
         _fields[cls] = plan
     return _fields[cls]
 

@@ -42,10 +42,14 @@ def export(connection: Connection, master: personal.MasterKeys, customer_id: str
     row = connection.execute(select(customers).where(customers.c.id == customer_id)).first()
     key = connection.execute(select(personal_keys).where(personal_keys.c.subject == customer_id)).first()
     recorded = connection.execute(
-        select(commands).where(commands.c.aggregate_id == customer_id).order_by(commands.c.seq)
+        select(commands)
+        .where(commands.c.aggregate_id == customer_id, commands.c.aggregate_type == "Customer")
+        .order_by(commands.c.seq)
     ).all()
-    placed = connection.execute(
-        select(orders).where(orders.c.customer_id == customer_id).order_by(orders.c.created_position)
+    placed = connection.execute(  # those its own subject placed: anyone may name a customer id
+        select(orders)
+        .where(orders.c.customer_id == customer_id, orders.c.placed_by == stream[0].data["owner"])
+        .order_by(orders.c.created_position)
     ).all()
     return {
         "customer": None if row is None else opened_customer(row, data_key),

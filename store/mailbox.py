@@ -17,7 +17,9 @@ from typing import Any
 from sqlalchemy import Connection, Row, bindparam, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from store import registry
 from store.actor import ANONYMOUS, Actor
+from store.codec import from_json
 from store.schema import command_retries, commands, events
 
 PENDING, SUCCEEDED, REJECTED, FAILED = "PENDING", "SUCCEEDED", "REJECTED", "FAILED"
@@ -51,7 +53,13 @@ class NewCommand:
     causation_id: str | None = None  # the event a process manager reacted to; None for a client's
 
     def same_as(self, row: Any) -> bool:
-        return (self.type, self.aggregate_id, self.payload) == (row.type, row.aggregate_id, row.payload)
+        """Whether `row` records this very command: a payload recorded before a field was added
+        reads with the field's default, as its command does (`store.codec`)."""
+        if (self.type, self.aggregate_id) != (row.type, row.aggregate_id):
+            return False
+        return bool(
+            self.payload == row.payload or _read(self.type, self.payload) == _read(row.type, row.payload)
+        )
 
 
 @dataclass(frozen=True)
@@ -324,3 +332,15 @@ def handled_from(connection: Connection, floor: int) -> int:
         select(func.count()).where(commands.c.seq >= floor, commands.c.status != PENDING)
     ).scalar_one()
     return int(found)
+
+
+def _read(command_type: str, payload: dict[str, Any]) -> Any:
+    """The payload as the command it decodes to (itself, for a type no aggregate registers or a
+    payload that does not decode)."""
+    found = registry.COMMANDS.get(command_type)
+    if found is None:
+        return payload
+    try:
+        return from_json(found[0], {**payload, "at": None})
+    except (TypeError, ValueError, KeyError):
+        return payload

@@ -150,9 +150,13 @@ def rotate(connection: Connection, master: MasterKeys) -> int:
         wrapped_by, wrapped = master.wrap(
             row.subject, master.unwrap(row.subject, row.wrapped_by, row.wrapped)
         )
-        connection.execute(
+        connection.execute(  # only the key read: one forgotten meanwhile stays forgotten
             update(personal_keys)
-            .where(personal_keys.c.subject == row.subject)
+            .where(
+                personal_keys.c.subject == row.subject,
+                personal_keys.c.wrapped_by == row.wrapped_by,
+                personal_keys.c.wrapped.is_not(None),
+            )
             .values(wrapped_by=wrapped_by, wrapped=wrapped)
         )
     return len(rows)

@@ -94,7 +94,12 @@ def _resume_from(url: str, sink: str, held: int | None) -> int:
     saved = checkpoint(url, sink)
     with db.reading(url) as connection:
         head = eventstore.head(connection)
-    if held is not None and saved < held <= head:
+    if held is not None and held > head:
+        raise SinkError(
+            f"{sink} holds position {held}, past this store's head ({head}): "
+            "another store's stream, or a store restored from an older backup"
+        )
+    if held is not None and saved < held:
         log.info("the sink holds events after the checkpoint; going on after them", sink=sink, position=held)
         save(url, sink, held, 0)
         return held
@@ -132,8 +137,13 @@ async def run(config: Settings, sink: Sink, stop: asyncio.Event) -> None:
 
 
 async def replay(config: Settings, sink: Sink, start: int, end: int | None) -> int:
-    """Publish the events from position `start` to `end` (the head) again; the checkpoint stays.
+    """Publish the events from position `start` to `end` again, never past the relay's checkpoint
+    (what the relay has not published yet is its to publish, in order); the checkpoint stays.
     Returns how many."""
+    published = await asyncio.to_thread(checkpoint, config.database_url, sink.name)
+    end = published if end is None else min(end, published)
+    if start > end:
+        return 0
     await sink.open()
     try:
         sent, position = 0, start - 1

@@ -21,6 +21,7 @@ from api.graphql.errors import Refused
 from api.http import cors, graphiql
 from api.keys import CLIENT_LABELS, ENGINE, GATE, PERSISTED, SETTINGS, SUBMITTER, WATCHER
 from api.live import ws
+from api.read import replicas
 from api.security import clients, limits
 from store import metrics
 from store.actor import ANONYMOUS, Actor
@@ -193,6 +194,7 @@ async def graphql(request: web.Request) -> web.StreamResponse:
 
 
 async def _answer(request: web.Request, correlation: str, address: str) -> Answer:
+    replicas.anew()
     media = _media_type(request.headers.get("Accept", ""))
     app, gate = request.app, request.app[GATE]
     try:
@@ -210,6 +212,8 @@ async def _answer(request: web.Request, correlation: str, address: str) -> Answe
         document, errors = engines.parse(engine, query, check)
     except Refused as error:
         return Answer(_refusal(error, media))
+    if not errors:
+        await app[PERSISTED].share(params["query"], params.get("extensions"))
     operation = None if errors else engines.operation_type(document, name)
     kind = operation or "unknown"
     if request.method == "GET" and operation == "mutation":

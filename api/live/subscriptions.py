@@ -11,7 +11,7 @@ from tartiflette import Subscription
 
 from api.graphql.errors import UserInputError
 from api.graphql.schema_name import SCHEMA_NAME
-from api.read import orders, queries
+from api.read import orders, queries, replicas
 from api.security.auth import order_owner
 from api.write.commands import uuid_or_none
 from store.mailbox import PENDING
@@ -43,6 +43,7 @@ async def _changes(ctx: Args, stream_id: str, projection: str, read: Callable[[]
     follower = await feed.join(None, None, stream_id, ctx["on_too_slow"])
     assert follower is not None
     try:
+        replicas.require(projection, await feed.end())  # a replica only once it shows as much
         found = await asyncio.to_thread(read)
         shown = None if found is None else found["version"]  # the version last shown
         yield found
@@ -50,6 +51,7 @@ async def _changes(ctx: Args, stream_id: str, projection: str, read: Callable[[]
             position = (await feed.next(follower)).position
             while not await watcher.reached(position, projection, WAIT_STEP):
                 pass
+            replicas.require(projection, position)
             found = await asyncio.to_thread(read)
             version = None if found is None else found["version"]
             if version != shown:
@@ -89,6 +91,7 @@ async def events(_parent: Any, args: Args, ctx: Args, _info: Any) -> AsyncIterat
     feed = ctx["watcher"].feed
     while (follower := await feed.join(cursor, types, stream_key, ctx["on_too_slow"])) is None:
         end = await feed.end()
+        replicas.require(replicas.HEAD, end)  # a replica behind the feed would leave a gap
         rows = await asyncio.to_thread(
             queries.event_rows, ctx["database"], cursor, end, types, stream_id, CATCH_UP_PAGE
         )

@@ -24,6 +24,7 @@ from api.graphql import engine as engines
 from api.graphql import source
 from api.graphql.errors import ClientError, Refused
 from api.keys import ENGINE, GATE, SETTINGS
+from api.read import replicas
 from api.security import limits
 from api.security.gate import Gate
 from store.actor import Actor
@@ -219,6 +220,7 @@ class Connection:
     async def _operate(
         self, operation_id: str, query: str, name: str | None, variables: dict[str, Any] | None
     ) -> None:
+        replicas.anew()  # a task of its own: what one operation requires of replicas stays with it
         try:
             errors = await self._errors(query, name, variables)
             if errors:

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from api.read import replicas
 from api.read.queries import as_uuid
-from store import customer_data, personal
+from store import customer_data, db, personal
 from store.schema import customers
 
 CUSTOMERS = "customers"  # the projection these reads are served from
@@ -24,8 +24,9 @@ def customer(
         return None
     with replicas.reading(url) as connection:
         row = connection.execute(select(customers).where(customers.c.id == key)).first()
-        if row is None or (owner is not None and row.owner != owner):
-            return None
+    if row is None or (owner is not None and row.owner != owner):
+        return None
+    with db.reading(url) as connection:  # the key from the primary: a forgotten one is gone at once
         data_key = personal.data_keys(connection, master, [key])[key]
     return customer_data.opened_customer(row, data_key)
 
@@ -35,7 +36,7 @@ def data(url: str, master: personal.MasterKeys, customer_id: str, owner: str | N
     key = as_uuid(customer_id)
     if key is None:
         return None
-    with replicas.reading(url) as connection:
+    with db.reading(url) as connection:  # the primary: keys, and the mailbox
         if owner is not None and customer_data.owner(connection, key) != owner:
             return None
         return customer_data.export(connection, master, key)

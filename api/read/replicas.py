@@ -27,7 +27,8 @@ from store.schema import projections
 
 log = logs.get(__name__)
 
-ALL = "*"
+ALL = "*"  # every read model
+HEAD = "@head"  # the event store itself
 _floor: ContextVar[tuple[str, int] | None] = ContextVar("read_floor", default=None)
 _spread: dict[str, Replicas] = {}  # by primary URL, for the API process
 
@@ -43,7 +44,7 @@ class Replica:
 class Replicas:
     def __init__(self, primary: str, urls: tuple[str, ...], max_lag: int) -> None:
         self.primary, self.max_lag = primary, max_lag
-        self.replicas = [Replica(url) for url in urls]
+        self.replicas = [Replica(_bounded(url)) for url in urls]
         self._turn = itertools.count()
         self._lock = threading.Lock()
 
@@ -96,8 +97,14 @@ def spread(primary: str) -> Replicas | None:
 
 
 def require(projection: str, position: int) -> None:
-    """This request's reads must reflect `position` of `projection` (ALL: of every read model)."""
+    """The reads that follow must reflect `position` of `projection` (ALL: of every read model;
+    HEAD: of the event store)."""
     _floor.set((projection, position))
+
+
+def anew() -> None:
+    """A new request: nothing required yet."""
+    _floor.set(None)
 
 
 @contextmanager
@@ -130,11 +137,23 @@ def _passed(connection: Connection, floor: tuple[str, int] | None) -> bool:
     if floor is None:
         return True
     projection, position = floor
+    if projection == HEAD:
+        return eventstore.head(connection) >= position
     query = select(func.min(projections.c.position))
     if projection != ALL:
         query = query.where(projections.c.name == projection)
     reached = connection.execute(query).scalar()
     return reached is not None and reached >= position
+
+
+def _bounded(url: str) -> str:
+    """A replica's URL with a connect timeout (2 s) and a statement timeout (30 s), unless given:
+    a replica that stops answering must not hold a read, or the checks, for long."""
+    from sqlalchemy.engine import make_url
+
+    found = make_url(db.normalise_url(url))
+    query = {"connect_timeout": "2", "options": "-c statement_timeout=30000", **found.query}
+    return found.update_query_dict(query).render_as_string(hide_password=False)
 
 
 def _safe(url: str) -> str:

@@ -42,7 +42,7 @@ class Documents:
 
     async def resolve(self, query: Any, extensions: Any) -> Any:
         """`query`, with what other API hosts learned: a hash this process has not seen is looked
-        up in the shared store, and a text registered here is shared."""
+        up in the shared store (`share` adds to it)."""
         try:
             found = self.query(query, extensions)
         except Refused as refused:
@@ -54,12 +54,13 @@ class Documents:
                 raise
             self._remember(wanted, text)
             return text
-        registered = (
-            isinstance(query, str) and isinstance(extensions, dict) and "persistedQuery" in extensions
-        )
-        if self._shared is not None and registered:
-            await self._shared.put(digest(query), query)
         return found
+
+    async def share(self, query: str, extensions: Any) -> None:
+        """Let the other API hosts find a document registered here, once it has parsed and passed
+        the limits (so a flood of junk cannot spend the shared budget)."""
+        if self._shared is not None and isinstance(extensions, dict) and "persistedQuery" in extensions:
+            await self._shared.put(digest(query), query)
 
     def query(self, query: Any, extensions: Any) -> Any:
         """The document text the request runs (`query` itself when it names no persisted one);

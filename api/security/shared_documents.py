@@ -19,11 +19,13 @@ KEY_PREFIX = "eventshop:apq:"
 LARGEST = 16 * 1024
 KEPT_SECONDS = 3600
 NEW_PER_HOUR = 10_000
+QUIET_AFTER_FAILURE = 5.0  # seconds without asking Redis once it did not answer
 
 
 class SharedDocuments:
     def __init__(self, url: str) -> None:
         self._client = aioredis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
+        self._quiet_until = 0.0
 
     @classmethod
     def for_broker(cls, broker_url: str) -> SharedDocuments | None:
@@ -31,17 +33,19 @@ class SharedDocuments:
         return None if url is None else cls(url)
 
     async def get(self, sha256: str) -> str | None:
+        if time.monotonic() < self._quiet_until:
+            return None
         try:
             found = await self._client.get(KEY_PREFIX + sha256)
         except (redis.exceptions.RedisError, OSError):
-            log.warning("persisted documents: the broker's Redis did not answer; using this host's")
+            self._failed()
             return None
         if found is None:
             return None
         return found.decode() if isinstance(found, bytes) else str(found)
 
     async def put(self, sha256: str, document: str) -> None:
-        if len(document.encode()) > LARGEST:
+        if len(document.encode()) > LARGEST or time.monotonic() < self._quiet_until:
             return
         key = KEY_PREFIX + sha256
         budget = f"{KEY_PREFIX}budget:{int(time.time() // 3600)}"
@@ -55,7 +59,11 @@ class SharedDocuments:
             if int(spent) <= NEW_PER_HOUR:
                 await self._client.set(key, document, ex=KEPT_SECONDS, nx=True)
         except (redis.exceptions.RedisError, OSError):
-            log.warning("persisted documents: the broker's Redis did not answer; kept on this host")
+            self._failed()
+
+    def _failed(self) -> None:
+        log.warning("persisted documents: the broker's Redis did not answer; each host keeps its own")
+        self._quiet_until = time.monotonic() + QUIET_AFTER_FAILURE
 
     async def close(self) -> None:
         with contextlib.suppress(redis.exceptions.RedisError, OSError):

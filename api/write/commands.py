@@ -126,9 +126,10 @@ class Submitter:
         return personal.seal_fields(payload, fields, key, subject)
 
     def _key(self, subject: str, new: bool, at: datetime) -> bytes | None:
-        with db.writing(self._database_url) as connection:
-            if not new:
+        if not new:
+            with db.reading(self._database_url) as connection:
                 return personal.data_keys(connection, self.master_keys, [subject])[subject]
+        with db.writing(self._database_url) as connection:
             try:
                 return personal.key_for_new(connection, self.master_keys, subject, at)
             except personal.ForgottenError:

@@ -25,6 +25,7 @@ from tests.integration.helpers import create, drain_all, record, rename
 from tests.nats_server import NatsServer
 from workers import relay
 from workers.sinks import sink_for
+from workers.sinks.base import SinkError
 
 Sink = tuple[str, str]  # EVENTSHOP_PUBLISH and EVENTSHOP_PUBLISH_STREAM
 
@@ -163,18 +164,29 @@ def test_a_relay_that_died_after_publishing_goes_on_after_what_the_sink_holds(da
     assert relay._resume_from(url, "test:sink", head - 2) == head - 2  # the sink holds more: go on after it
     assert relay.checkpoint(url, "test:sink") == head - 2
     assert relay._resume_from(url, "test:sink", None) == head - 2  # an emptied sink: the checkpoint
-    assert relay._resume_from(url, "test:sink", head + 50) == head - 2  # another store's stream: ignored
+    with pytest.raises(SinkError, match="past this store's head"):  # another store's stream
+        relay._resume_from(url, "test:sink", head + 50)
 
 
-def test_replay_publishes_a_range_again(
+def test_replay_publishes_a_range_again_up_to_the_checkpoint(
     database: str, nats_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     stream = f"REPLAY{uuid.uuid4().hex[:8].upper()}"
-    use_sink(monkeypatch, nats_url, stream)
+    config = use_sink(monkeypatch, nats_url, stream)
     head = write(4)
-    replayed = CliRunner().invoke(app, ["relay", "replay", "--from", "3", "--to", str(head - 1)])
-    assert replayed.exit_code == 0 and f"{head - 3} events published again" in replayed.output, (
+    with Relaying(config):
+        wait_for(lambda: position(f"nats:{stream}") == head, 30, "the relay to publish")
+    asyncio.run(drop_stream(nats_url, stream))  # the sink lost what it held
+    write(1)  # after the checkpoint: the relay's to publish, not the replay's
+    replayed = CliRunner().invoke(app, ["relay", "replay", "--from", "3"])
+    assert replayed.exit_code == 0 and f"{head - 2} events published again" in replayed.output, (
         replayed.output
     )
-    assert [m["id"] for m in held((nats_url, stream))] == list(range(3, head))
-    assert relay.checkpoint(settings.load().database_url, f"nats:{stream}") == 0  # the checkpoint stays
+    assert [m["id"] for m in held((nats_url, stream))] == list(range(3, head + 1))
+    assert relay.checkpoint(settings.load().database_url, f"nats:{stream}") == head  # the checkpoint stays
+
+
+async def drop_stream(url: str, stream: str) -> None:
+    client = await nats.connect(url)
+    await client.jetstream().delete_stream(stream)
+    await client.close()

@@ -31,9 +31,12 @@ def test_a_document_registered_on_one_host_is_found_on_another(broker: str) -> N
         one, other = Documents(None, SharedDocuments(broker)), Documents(None, SharedDocuments(broker))
         assert await not_found(other, QUERY)
         assert await one.resolve(QUERY, persisted(QUERY)) == QUERY
+        assert await not_found(other, QUERY)  # not shared before it has parsed
+        await one.share(QUERY, persisted(QUERY))
         assert await other.resolve(None, persisted(QUERY)) == QUERY
         large = "{ __typename }" + " " * LARGEST
         assert await one.resolve(large, persisted(large)) == large
+        await one.share(large, persisted(large))
         assert await not_found(other, large)  # too large to share: the other host asks for the text
         await one.close()
         await other.close()
@@ -57,6 +60,7 @@ def test_a_broker_that_does_not_answer_leaves_each_host_its_own_cache() -> None:
     async def scenario() -> None:
         documents = Documents(None, SharedDocuments("redis://127.0.0.1:1/0"))
         assert await documents.resolve(QUERY, persisted(QUERY)) == QUERY
+        await documents.share(QUERY, persisted(QUERY))
         assert await documents.resolve(None, persisted(QUERY)) == QUERY
         await documents.close()
 

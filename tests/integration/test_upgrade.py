@@ -25,7 +25,7 @@ from api.read import queries
 from domain.money import Money
 from domain.product import CreateProduct, DeleteProduct, UpdateProduct
 from eventshop.cli import app
-from store import api_keys, db, registry
+from store import api_keys, db, mailbox, registry
 from store.schema import commands, projections, snapshots
 from tests.config import config
 from tests.integration.helpers import NOW, drain_all, outcome, record
@@ -159,6 +159,25 @@ def test_the_previous_release_store_reads_as_that_release_answered(
     report = verify(url)
     assert report.ok, report.violations
     assert any("ProductCreated events stored as v1, read as v2" in note for note in report.notes)
+
+
+def test_a_command_recorded_by_the_previous_release_sent_again_is_the_same_command(
+    upgraded: tuple[str, dict[str, Any]],
+) -> None:
+    url, _store = upgraded
+    with db.reading(url) as connection:
+        old = connection.execute(select(commands).where(commands.c.type == "CreateProduct").limit(1)).one()
+    assert "categories" not in old.payload
+    again = mailbox.NewCommand(
+        old.id, old.type, old.aggregate_type, old.aggregate_id, old.partition,
+        {**old.payload, "categories": []}, old.submitted_at,
+    )  # fmt: skip
+    changed = mailbox.NewCommand(**{**again.__dict__, "payload": {**again.payload, "categories": ["x"]}})
+    with db.writing(url) as connection:
+        receipt = mailbox.record(connection, again)
+        assert (receipt.new, receipt.status) == (False, "SUCCEEDED")  # its first receipt, not a conflict
+        with pytest.raises(mailbox.CommandIdConflict):
+            mailbox.record(connection, changed)
 
 
 def test_old_streams_take_new_commands_and_new_projections_catch_up(
