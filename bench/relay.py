@@ -108,7 +108,8 @@ def main(
             f"{f['straight_per_second']:,.0f}", f"{f['ratio']:.2f}",
         )  # fmt: skip
     Console().print(table)
-    RESULTS.write_text(json.dumps({"environment": environment("postgresql"), "figures": figures}, indent=2) + "\n")
+    results = {"environment": environment("postgresql"), "figures": figures}
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
 
 
 if __name__ == "__main__":
