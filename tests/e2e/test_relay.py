@@ -1,6 +1,6 @@
-"""The relay under `eventshop up` with real NATS JetStream: 8 clients write while the relay is
-killed with SIGKILL once; every event of the feed ends in the stream exactly once by position, in
-global order (so in order per stream), and `eventshop status` shows the relay."""
+"""The relay under `eventshop up`, to real NATS JetStream and to Redis Streams: 8 clients write
+while the relay is killed with SIGKILL once; every event of the feed ends in the stream exactly
+once by position, in global order (so in order per stream), and `eventshop status` shows it."""
 
 from __future__ import annotations
 
@@ -17,6 +17,8 @@ from typing import Any
 
 import nats
 import psutil
+import pytest
+import redis
 
 from eventshop import topology
 from store import db, eventstore
@@ -38,6 +40,12 @@ def published(database: str, sink: str) -> int:
 
 
 def stream_messages(url: str, stream: str) -> list[dict[str, Any]]:
+    """Each message the sink holds, in its order, with its id (`msgId`: the position it was sent as)."""
+    if url.startswith("redis"):
+        with redis.Redis.from_url(url) as client:
+            entries = client.xrange(stream)
+        return [{"msgId": i.decode().split("-")[0], **json.loads(f[b"event"])} for i, f in entries]
+
     async def read() -> list[dict[str, Any]]:
         client = await nats.connect(url)
         js = client.jetstream()
@@ -53,19 +61,21 @@ def stream_messages(url: str, stream: str) -> list[dict[str, Any]]:
     return asyncio.run(read())
 
 
+@pytest.mark.parametrize("kind", ["nats", "redis"])
 def test_every_event_is_published_once_in_order_though_the_relay_is_killed(
-    make_database: Callable[[], str], make_broker: Callable[[], str], nats_url: str, tmp_path: Path
+    kind: str, make_database: Callable[[], str], make_broker: Callable[[], str], nats_url: str, tmp_path: Path
 ) -> None:
-    database, stream = make_database(), f"E2E{uuid.uuid4().hex[:8].upper()}"
+    database, stream, broker = make_database(), f"E2E{uuid.uuid4().hex[:8].upper()}", make_broker()
+    sink_url = nats_url if kind == "nats" else broker
     env = {
         **os.environ,
         "DATABASE_URL": database,
-        "BROKER_URL": make_broker(),
-        "EVENTSHOP_PUBLISH": nats_url,
+        "BROKER_URL": broker,
+        "EVENTSHOP_PUBLISH": sink_url,
         "EVENTSHOP_PUBLISH_STREAM": stream,
         "EVENTSHOP_PUBLISH_SUBJECT": f"eventshop.{stream.lower()}",
     }
-    sink = f"nats:{stream}"
+    sink = f"{kind}:{stream}"
     with running_system(env, free_port(), tmp_path / "data", tmp_path / "up.log") as api:
         assert api.pid is not None
         first = wait_for(lambda: relay_process(api.pid or 0), 30, "the relay to start")
@@ -98,7 +108,7 @@ def test_every_event_is_published_once_in_order_though_the_relay_is_killed(
             timeout=60,
         )
         assert sink in status.stdout and "publishing" in status.stdout, status.stdout
-    found = stream_messages(nats_url, stream)
+    found = stream_messages(sink_url, stream)
     assert [int(m["msgId"]) for m in found] == list(range(1, head + 1))  # each once, in global order
     with db.reading(database) as connection:
         stored = eventstore.read_all(connection, 0, head)
