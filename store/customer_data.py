@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, or_, select
 
 from store import eventstore, personal, registry
 from store.schema import commands, customers, orders, personal_keys
@@ -41,14 +41,19 @@ def export(connection: Connection, master: personal.MasterKeys, customer_id: str
     data_key = personal.data_keys(connection, master, [customer_id])[customer_id]
     row = connection.execute(select(customers).where(customers.c.id == customer_id)).first()
     key = connection.execute(select(personal_keys).where(personal_keys.c.subject == customer_id)).first()
-    recorded = connection.execute(
+    owner_subject = stream[0].data["owner"]
+    recorded = connection.execute(  # its own subject's, and those that took effect (an admin's)
         select(commands)
-        .where(commands.c.aggregate_id == customer_id, commands.c.aggregate_type == "Customer")
+        .where(
+            commands.c.aggregate_id == customer_id,
+            commands.c.aggregate_type == "Customer",
+            or_(commands.c.actor == owner_subject, commands.c.status == "SUCCEEDED"),
+        )
         .order_by(commands.c.seq)
     ).all()
     placed = connection.execute(  # those its own subject placed: anyone may name a customer id
         select(orders)
-        .where(orders.c.customer_id == customer_id, orders.c.placed_by == stream[0].data["owner"])
+        .where(orders.c.customer_id == customer_id, orders.c.placed_by == owner_subject)
         .order_by(orders.c.created_position)
     ).all()
     return {
