@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from bench import baselines, orders, scenarios
+from bench import baselines, orders, scenarios, stages
 from bench.eventsourcing_baseline import creates_per_s
 from bench.load import Mix
 from bench.report import environment, write
@@ -41,8 +41,11 @@ def main(
         products = scenarios.seed_products(url, database, 100 if quick else 500)
         e2e: dict[str, Any] = {}
         for rate in (100, 200) if quick else (100, 200, 400):
-            e2e[f"uniform {rate}/s"] = scenarios.end_to_end(
-                url, database, Mix(products), rate=rate, clients=0, duration=duration
+            e2e[f"uniform {rate}/s"], results[f"stages uniform {rate}/s"] = stages.measured(
+                url,
+                lambda rate=rate: scenarios.end_to_end(
+                    url, database, Mix(products), rate=rate, clients=0, duration=duration
+                ),
             )
         e2e["uniform saturation"] = scenarios.end_to_end(
             url, database, Mix(products), rate=None, clients=64, duration=duration

@@ -22,6 +22,9 @@ def _ratio(value: float, baseline: float | None) -> float | None:
     return value / baseline
 
 
+STAGES_SHOWN = "stages uniform 200/s"  # the run whose stages the table and the chart show
+
+
 def rows(r: dict[str, Any]) -> list[Row]:
     """(figure, value, unit, baseline name, baseline value, goal) for every figure measured."""
     b = r["baselines"]
@@ -161,6 +164,11 @@ def rows(r: dict[str, Any]) -> list[Row]:
         ("baseline: Tartiflette in-process p50", b["tartiflette_p50_ms"], "ms", "", None, ""),
         ("baseline: primary-key SELECT p50", b["pk_select_p50_ms"], "ms", "", None, ""),
     ]
+    for stage, figures in r.get(STAGES_SHOWN, {}).items():
+        found += [
+            (f"where the time goes at 200/s: {stage} mean", figures["mean_ms"], "ms", "", None, ""),
+            (f"where the time goes at 200/s: {stage} p99", figures["p99_ms"], "ms", "", None, ""),
+        ]
     return found
 
 
@@ -222,7 +230,7 @@ def _chart(results: dict[str, Any], path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    figure, (left, right) = plt.subplots(1, 2, figsize=(13, 4.5))
+    figure, (left, right, stages) = plt.subplots(1, 3, figsize=(19, 4.5))
     for label, run in results["e2e"].items():
         if run["latencies_ms"]:
             left.hist(run["latencies_ms"], bins=60, histtype="step", label=label)
@@ -234,5 +242,12 @@ def _chart(results: dict[str, Any], path: Path) -> None:
     right.set(title="completed commands per second", xlabel="s since the run started", ylabel="commands/s")
     left.legend(fontsize=7)
     right.legend(fontsize=7)
+    shown = results.get(STAGES_SHOWN, {})
+    names = list(shown)
+    stages.barh(names, [shown[n]["mean_ms"] for n in names], label="mean")
+    stages.barh(names, [shown[n]["p99_ms"] for n in names], alpha=0.35, label="p99")
+    stages.set(title="where a command's time goes at 200/s", xlabel="ms", xscale="log")
+    stages.tick_params(axis="y", labelsize=7)
+    stages.legend(fontsize=7)
     figure.tight_layout()
     figure.savefig(path, dpi=110)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -40,6 +41,11 @@ class Stack:
         # Beat keeps its schedule in the data folder, and dies at start when the folder is missing.
         (self.folder / "data").mkdir(parents=True, exist_ok=True)
         os.environ["EVENTSHOP_DATA_DIR"] = str(self.folder / "data")
+        # Every process's metrics in one directory, as `eventshop up` keeps them, so the API's
+        # `/metrics` shows the workers' and the projector's stages too (bench.stages).
+        shutil.rmtree(self.folder / "metrics", ignore_errors=True)
+        (self.folder / "metrics").mkdir()
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(self.folder / "metrics")
         os.environ.update(credentials.environment())
         if self.sqlite:
             os.environ.pop("BROKER_URL", None)

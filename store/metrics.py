@@ -24,6 +24,7 @@ from store.schema import commands, events, projections, relay_positions
 DIRECTORY_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 BATCH_BUCKETS = (1, 2, 5, 10, 20, 50, 100, 200, 500)
+STAGE_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 
 GRAPHQL_REQUESTS = Counter(
     "eventshop_graphql_requests",
@@ -50,6 +51,21 @@ COMMAND_HANDLE_DURATION = Histogram(
 )
 COMMAND_BATCH_SIZE = Histogram(
     "eventshop_command_batch_size", "Commands per partition batch", buckets=BATCH_BUCKETS
+)
+COMMAND_STAGE = Histogram(
+    "eventshop_command_stage_seconds",
+    "Seconds each command spends in each stage: record (the API's durable write, group commit"
+    " included), queue (recorded until a worker took it: the broker and the wait for a worker),"
+    " lock (waiting for its partition's and aggregates' locks), decide, commit (the append, the"
+    " outcomes and COMMIT) and notify (telling every API host it was handled)",
+    ["stage"],
+    buckets=STAGE_BUCKETS,
+)
+EVENT_PROJECTED = Histogram(
+    "eventshop_event_projected_seconds",
+    "Seconds from an event's commit until a projection's commit applied it, by projection",
+    ["projection"],
+    buckets=STAGE_BUCKETS,
 )
 EVENTS_APPENDED = Counter("eventshop_events_appended", "Events appended to the store")
 READS = Counter(

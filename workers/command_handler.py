@@ -81,6 +81,7 @@ def handle_batch(url: str, partition: int, limit: int) -> Batch:
         rows, limit = _next_batch(connection, partition, limit)
         if not rows:
             return Batch(0, 0, full=False)
+        taken, locked = now(), time.perf_counter()
         by_aggregate: dict[str, list[Row[Any]]] = {}
         for row in rows:
             by_aggregate.setdefault(row.aggregate_id, []).append(row)
@@ -92,7 +93,9 @@ def handle_batch(url: str, partition: int, limit: int) -> Batch:
             start = loaded[aggregate_id]
             state, new_events = start.state, []
             for row in commands:
+                deciding = time.perf_counter()
                 outcome, events, state = _handle(connection, decider, row, state)
+                metrics.COMMAND_STAGE.labels("decide").observe(time.perf_counter() - deciding)
                 outcomes.append(outcome)
                 new_events += [registry.encode_event(event, _metadata(row)) for event in events]
             appends.append(
@@ -100,13 +103,18 @@ def handle_batch(url: str, partition: int, limit: int) -> Batch:
             )
             version = start.version + len(new_events)
             snapshots.save_if_due(connection, decider, aggregate_id, state, version, start.since)
-        at = now()
+        at, committing = now(), time.perf_counter()
         appended = eventstore.append_streams(connection, appends, at)
         outcomes = _with_positions(outcomes, appended)
         mailbox.complete(connection, outcomes, at)
         hit("handler.before_commit")
     hit("handler.after_commit")
-    _report(rows, outcomes, len(appended), time.perf_counter() - started)
+    committed = time.perf_counter()
+    for row in rows:
+        metrics.COMMAND_STAGE.labels("queue").observe(max((taken - row.submitted_at).total_seconds(), 0.0))
+        metrics.COMMAND_STAGE.labels("lock").observe(locked - started)
+        metrics.COMMAND_STAGE.labels("commit").observe(committed - committing)
+    _report(rows, outcomes, len(appended), committed - started)
     return Batch(len(rows), len(appended), full=len(rows) == limit, outcomes=tuple(outcomes))
 
 

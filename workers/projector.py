@@ -141,6 +141,11 @@ def project_batch(
         ring(partitions)
     if batch:
         metrics.EVENTS_PROJECTED.labels(name).inc(len(batch))
+        applied = datetime.now(UTC)
+        for recorded in batch:
+            metrics.EVENT_PROJECTED.labels(name).observe(
+                max((applied - recorded.recorded_at).total_seconds(), 0)
+            )
         log.info(
             "projected", projection=name, first=batch[0].position, last=batch[-1].position, events=len(batch)
         )

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from sqlalchemy.exc import DBAPIError
 
-from store import coalesce, notify
+from store import coalesce, metrics, notify
 from store.celery_config import HANDLE_COMMANDS, PROJECT, REDELIVER
 from workers import command_handler, doorbells, projector
 from workers.celery import app, config
@@ -19,7 +20,11 @@ def _backoff(retries: int) -> int:
 
 def after_batch(batch: command_handler.Batch) -> None:
     """Say which commands were handled, and ring the projector if events were appended."""
+    notifying = time.perf_counter()
     notify.handled(config.broker_url, batch.outcomes)
+    took = time.perf_counter() - notifying
+    for _ in batch.outcomes:
+        metrics.COMMAND_STAGE.labels("notify").observe(took)
     if batch.appended and coalesce.should_ring(config.broker_url, coalesce.PROJECTOR):
         project.delay()
 

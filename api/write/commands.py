@@ -4,6 +4,7 @@ answer at the stage the client asked to wait for."""
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -81,6 +82,7 @@ class Submitter:
         payload = {key: value for key, value in to_json(command).items() if key != "at"}
         if fields := registry.personal(type(command)):
             payload = await asyncio.to_thread(self._seal, command, aggregate_id, payload, fields)
+        recording = time.perf_counter()
         receipt = await self._recorder.record(
             mailbox.NewCommand(
                 id=command_id,
@@ -94,6 +96,7 @@ class Submitter:
                 correlation_id=correlation_id,
             )
         )
+        metrics.COMMAND_STAGE.labels("record").observe(time.perf_counter() - recording)
         log.info(
             "command recorded", command_id=receipt.command_id, command_type=command_type,
             aggregate_id=receipt.aggregate_id, new=receipt.new,

@@ -75,6 +75,14 @@ def test_one_command_is_followed_by_its_correlation_id_through_every_process(
             tuple(sorted(s.labels.items())): s.value for s in families["eventshop_graphql_requests"].samples
         }
         assert requests[(("client", "shop-web"), ("operation", "mutation"), ("outcome", "ok"))] == 1
+        stages = {
+            s.labels["stage"]: s.value
+            for s in families["eventshop_command_stage_seconds"].samples
+            if s.name.endswith("_count")
+        }
+        assert all(
+            stages.get(stage, 0) >= 1 for stage in ("record", "queue", "lock", "decide", "commit", "notify")
+        )
     web = [line for role, line in json_lines(log) if role == "web"]
     malformed = [line for line in web if "malformed request" in str(line.get("event"))]
     assert len(malformed) == 1 and malformed[0]["level"] == "warning", malformed

@@ -97,6 +97,9 @@ def test_every_family_is_exposed_and_counters_move_with_traffic(database: str, b
     assert moved("eventshop_commands_total", type="CreateProduct", status="SUCCEEDED") == 1
     assert moved("eventshop_events_appended_total") == 1
     assert moved("eventshop_events_projected_total", projection="products") == 1
+    for stage in ("record", "queue", "lock", "decide", "commit"):  # notify: the Celery task's (e2e)
+        assert moved("eventshop_command_stage_seconds_count", stage=stage) == 1, stage
+    assert moved("eventshop_event_projected_seconds_count", projection="products") == 1
     assert after[("eventshop_projection_lag_events", (("projection", "products"),))] == 0
     assert after[("eventshop_projection_halted", (("projection", "products"),))] == 0
 
