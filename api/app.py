@@ -18,7 +18,17 @@ from aiohttp.http_exceptions import HttpProcessingError
 from api.graphql import engine as engines
 from api.http import cors, graphiql, health
 from api.http.graphql import graphql
-from api.keys import CLIENT_LABELS, ENGINE, GATE, PERSISTED, REPLICA_CHECKS, SETTINGS, SUBMITTER, WATCHER
+from api.keys import (
+    CLIENT_LABELS,
+    ENGINE,
+    GATE,
+    OPERATION_LABELS,
+    PERSISTED,
+    REPLICA_CHECKS,
+    SETTINGS,
+    SUBMITTER,
+    WATCHER,
+)
 from api.live import ws
 from api.live.watch import Watcher
 from api.read import replicas
@@ -105,6 +115,7 @@ def create_app(config: Settings) -> web.Application:
         config.auth.trusted_documents, SharedDocuments.for_broker(config.broker_url)
     )
     app[CLIENT_LABELS] = MetricLabels()
+    app[OPERATION_LABELS] = MetricLabels(missing="anonymous")
     app.router.add_route("GET", "/graphql", graphql)
     app.router.add_route("POST", "/graphql", graphql)
     app.router.add_get("/healthz", health.healthz)

@@ -7,6 +7,7 @@ import getpass
 import json
 import os
 import sys
+import time
 from typing import Annotated
 
 import typer
@@ -371,9 +372,14 @@ def projections_rebuild(
     )
     with Progress(*columns, console=console) as progress:
         task = progress.add_task(f"replaying {name}", total=None, rate=0.0)
+        started = time.monotonic()
 
         def shown(position: int, target: int) -> None:
-            progress.update(task, completed=position, total=target, rate=progress.tasks[task].speed or 0.0)
+            """The bar at `position` of `target`, with the events replayed per second so far."""
+            elapsed = time.monotonic() - started
+            progress.update(
+                task, completed=position, total=target, rate=position / elapsed if elapsed else 0.0
+            )
 
         try:
             if dry_run:

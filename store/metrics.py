@@ -36,6 +36,13 @@ GRAPHQL_DURATION = Histogram(
     "eventshop_graphql_request_duration_seconds", "Time to answer a GraphQL request", ["operation"],
     buckets=LATENCY_BUCKETS,
 )  # fmt: skip
+GRAPHQL_OPERATION_DURATION = Histogram(
+    "eventshop_graphql_operation_duration_seconds",
+    "Time to answer a GraphQL request over HTTP, by operation name (the first 50 names a process"
+    " sees, then other; anonymous when the operation has none or did not run)",
+    ["name"],
+    buckets=LATENCY_BUCKETS,
+)
 GRAPHQL_IN_FLIGHT = Gauge(
     "eventshop_graphql_requests_in_flight", "GraphQL requests being answered", multiprocess_mode="livesum"
 )

@@ -19,7 +19,7 @@ from api.graphql import engine as engines
 from api.graphql import source
 from api.graphql.errors import Refused
 from api.http import cors, graphiql
-from api.keys import CLIENT_LABELS, ENGINE, GATE, PERSISTED, SETTINGS, SUBMITTER, WATCHER
+from api.keys import CLIENT_LABELS, ENGINE, GATE, OPERATION_LABELS, PERSISTED, SETTINGS, SUBMITTER, WATCHER
 from api.live import ws
 from api.read import replicas
 from api.security import clients, limits
@@ -151,11 +151,15 @@ def _refusal(error: Refused, media: str) -> web.Response:
     return response
 
 
+NAME_LABEL_MOST = 64  # characters of an operation's name kept as a metric label
+
+
 @dataclass
 class Answer:
     response: web.StreamResponse
     operation: str = "unknown"  # query, mutation, subscription, or unknown when it did not parse
     outcome: str = "refused"  # ok, errors (answered with GraphQL errors) or refused (before running)
+    name: str | None = None  # the operation's name, once the request named one that runs
 
 
 def client_address(request: web.Request) -> str:
@@ -182,9 +186,12 @@ async def graphql(request: web.Request) -> web.StreamResponse:
     with metrics.GRAPHQL_IN_FLIGHT.track_inprogress():
         answer = await _answer(request, correlation, address)
     elapsed = time.perf_counter() - started
-    label = request.app[CLIENT_LABELS].label(client)
+    label = request.app[CLIENT_LABELS].label(client.name)
     metrics.GRAPHQL_REQUESTS.labels(answer.operation, answer.outcome, label).inc()
     metrics.GRAPHQL_DURATION.labels(answer.operation).observe(elapsed)
+    metrics.GRAPHQL_OPERATION_DURATION.labels(request.app[OPERATION_LABELS].label(answer.name)).observe(
+        elapsed
+    )
     answer.response.headers["X-Correlation-Id"] = correlation
     log.info(
         "graphql request", operation=answer.operation, outcome=answer.outcome,
@@ -228,6 +235,8 @@ async def _answer(request: web.Request, correlation: str, address: str) -> Answe
         actor = await gate.admit(actor, operation, mutations, address)
     except Refused as error:
         return Answer(_refusal(error, media), kind)
+    ran = engines.operation(document, name)
+    named = ran.name.value[:NAME_LABEL_MOST] if ran is not None and ran.name else None
     result = await engine.execute(
         query, operation_name=name, context=context(app, actor, correlation), variables=variables
     )
@@ -237,9 +246,9 @@ async def _answer(request: web.Request, correlation: str, address: str) -> Answe
     )
     if request_error and media == GRAPHQL_RESPONSE:
         body = {"errors": result.get("errors", [])}
-        return Answer(web.json_response(body, status=400, content_type=media), kind, outcome)
+        return Answer(web.json_response(body, status=400, content_type=media), kind, outcome, named)
     try:
         text = limits.response_text(result, app[SETTINGS].limits)
     except Refused as error:
         return Answer(_refusal(error, media), kind)
-    return Answer(web.Response(text=text, content_type=media), kind, outcome)
+    return Answer(web.Response(text=text, content_type=media), kind, outcome, named)

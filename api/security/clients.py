@@ -63,19 +63,19 @@ def _clean(value: str | None) -> str | None:
 
 
 class MetricLabels:
-    """The client-name label of the request metric: the first `KNOWN_NAMES` names a process sees
-    are their own label, later ones are "other", and a request without a name is "unknown"."""
+    """A bounded label from names a client chooses (client names, operation names): the first
+    `most` names a process sees are their own label, later ones are "other", and none is `missing`."""
 
-    def __init__(self, most: int = KNOWN_NAMES) -> None:
-        self._most = most
+    def __init__(self, most: int = KNOWN_NAMES, missing: str = "unknown") -> None:
+        self._most, self._missing = most, missing
         self._known: set[str] = set()
 
-    def label(self, client: Client) -> str:
-        if client.name is None:
-            return "unknown"
-        if client.name in self._known:
-            return client.name
+    def label(self, name: str | None) -> str:
+        if name is None:
+            return self._missing
+        if name in self._known:
+            return name
         if len(self._known) < self._most:
-            self._known.add(client.name)
-            return client.name
+            self._known.add(name)
+            return name
         return "other"

@@ -4,6 +4,7 @@ answers in full, the progress bar is shown, and `eventshop verify` is green afte
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -95,6 +96,8 @@ def test_a_rebuild_under_write_load_serves_every_read_and_ends_verified(
                 thread.join(30)
         assert rebuilt.returncode == 0, rebuilt.stdout + rebuilt.stderr
         assert "events/s" in rebuilt.stdout and "replaying products" in rebuilt.stdout, rebuilt.stdout
+        rates = [int(r.replace(",", "")) for r in re.findall(r"([\d,]+) events/s", rebuilt.stdout)]
+        assert rates and rates[-1] > 0, rebuilt.stdout  # the real rate, not 0
         assert problems == [], problems[:5]
         assert reads[0] > 10 and writes[0] > 5
         wait_for(lambda: total() >= SEEDED + writes[0] + 1, 60, "the writes to be visible")

@@ -65,7 +65,7 @@ def scrape(base: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
 def mutate(url: str, sku: str) -> None:
     body = json.dumps(
         {
-            "query": 'mutation($sku: String!) { createProduct(input: {sku: $sku, name: "M",'
+            "query": 'mutation Create($sku: String!) { createProduct(input: {sku: $sku, name: "M",'
             ' price: {amount: 1, currency: "EUR"}}) { status } }',
             "variables": {"sku": sku},
         }
@@ -86,14 +86,15 @@ def test_every_family_is_exposed_and_counters_move_with_traffic(database: str, b
         projector.catch_up_all(settings.load(), projector.names())
         after = scrape(base)
 
-    def moved(name: str, **labels: str) -> float:
-        key = (name, tuple(sorted(labels.items())))
+    def moved(family: str, **labels: str) -> float:
+        key = (family, tuple(sorted(labels.items())))
         return after.get(key, 0.0) - before.get(key, 0.0)
 
     assert (
         moved("eventshop_graphql_requests_total", operation="mutation", outcome="ok", client="unknown") == 1
     )
     assert moved("eventshop_graphql_request_duration_seconds_count", operation="mutation") == 1
+    assert moved("eventshop_graphql_operation_duration_seconds_count", name="Create") == 1
     assert moved("eventshop_commands_total", type="CreateProduct", status="SUCCEEDED") == 1
     assert moved("eventshop_events_appended_total") == 1
     assert moved("eventshop_events_projected_total", projection="products") == 1

@@ -4,6 +4,7 @@ and a rebuild that cannot apply an event leaves the live version as it was."""
 
 from __future__ import annotations
 
+import re
 import threading
 import uuid
 from pathlib import Path
@@ -130,6 +131,8 @@ def test_the_cli_dry_run_exits_0_or_1_and_a_rebuild_repairs_the_table(database: 
     assert dirty.exit_code == 1 and "1 different" in dirty.output, dirty.output
     rebuilt = runner.invoke(app, ["projections", "rebuild", "products"])
     assert rebuilt.exit_code == 0 and "rebuilt" in rebuilt.output, rebuilt.output
+    rates = [int(r.replace(",", "")) for r in re.findall(r"([\d,]+) events/s", rebuilt.output)]
+    assert rates and rates[-1] > 0, rebuilt.output  # a rebuild of one batch shows its real rate too
     assert runner.invoke(app, ["projections", "rebuild", "products", "--dry-run"]).exit_code == 0
 
 

@@ -39,6 +39,7 @@ def test_names_are_bounded_for_logs_and_metrics() -> None:
     assert client.name is not None and len(client.name) == clients.MAX_LENGTH and "\x00" not in client.name
     assert client.version is None and client.log_fields() == {"client_name": client.name}
     labels = clients.MetricLabels(most=2)
-    names = [labels.label(clients.Client(name, None)) for name in ("a", "b", "c", "a")]
+    names = [labels.label(name) for name in ("a", "b", "c", "a")]
     assert names == ["a", "b", "other", "a"]
-    assert labels.label(clients.Client(None, None)) == "unknown"
+    assert labels.label(None) == "unknown"
+    assert clients.MetricLabels(missing="anonymous").label(None) == "anonymous"
