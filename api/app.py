@@ -74,6 +74,7 @@ async def _check_replicas(spread: replicas.Replicas) -> None:
 
 async def _stop(app: web.Application) -> None:
     await app[WATCHER].stop()
+    await app[SUBMITTER].close()
     await app[GATE].close()
     await app[PERSISTED].close()
     if REPLICA_CHECKS in app:

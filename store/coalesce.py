@@ -22,13 +22,18 @@ def partition(number: int) -> str:
     return f"partition:{number}"
 
 
+def key(name: str) -> str:
+    """The Redis key that says a ring for `name` is waiting."""
+    return f"eventshop:rung:{name}"
+
+
 def should_ring(broker_url: str, name: str) -> bool:
     """False when a ring for `name` is already waiting to be answered."""
     client = broker.redis_client(broker_url)
     if client is None:
         return True
     try:
-        return bool(client.set(f"eventshop:rung:{name}", 1, nx=True, px=TTL_MS))
+        return bool(client.set(key(name), 1, nx=True, px=TTL_MS))
     except redis.RedisError:
         return True
 
@@ -39,4 +44,4 @@ def answered(broker_url: str, name: str) -> None:
     if client is None:
         return
     with contextlib.suppress(redis.RedisError):
-        client.delete(f"eventshop:rung:{name}")
+        client.delete(key(name))

@@ -10,7 +10,8 @@ from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, NullPool, create_engine, event, inspect, text
+from sqlalchemy import Connection, Engine, Insert, NullPool, Table, create_engine, event, inspect, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
@@ -71,6 +72,13 @@ def dispose(url: str) -> None:
 
 def is_postgres(connection: Connection) -> bool:
     return connection.dialect.name == "postgresql"
+
+
+def insert_new(connection: Connection, table: Table, key: list[str]) -> Insert:
+    """An INSERT into `table` that skips the rows whose `key` is already there."""
+    dialect: Any = postgresql if is_postgres(connection) else sqlite
+    inserting: Insert = dialect.insert(table).on_conflict_do_nothing(index_elements=key)
+    return inserting
 
 
 @contextmanager

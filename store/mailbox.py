@@ -15,9 +15,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Row, bindparam, delete, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
-from store import registry
+from store import db, registry
 from store.actor import ANONYMOUS, Actor
 from store.codec import from_json
 from store.schema import command_retries, commands, events
@@ -99,15 +98,8 @@ def record_many(connection: Connection, new: Sequence[NewCommand]) -> list[Recei
     first: dict[str, NewCommand] = {}
     for command in new:
         first.setdefault(command.id, command)
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    inserted = set(
-        connection.execute(
-            dialect.insert(commands)
-            .values([_row(command) for command in first.values()])
-            .on_conflict_do_nothing(index_elements=["id"])
-            .returning(commands.c.id)
-        ).scalars()
-    )
+    inserting = db.insert_new(connection, commands, ["id"]).returning(commands.c.id)
+    inserted = set(connection.execute(inserting, [_row(command) for command in first.values()]).scalars())
     earlier = {command.id for command in new if command.id not in inserted}
     stored = (
         {row.id: row for row in connection.execute(select(commands).where(commands.c.id.in_(earlier)))}

@@ -158,7 +158,9 @@ def _handle(
         command = from_json(command_type, {**row.payload, "at": row.submitted_at.isoformat()})
         events = list(decider.decide(command, state))
         inline = [(p, e) for e in events for p in INLINE_PROJECTIONS if isinstance(e, p.handles)]
-        if inline:
+        if len(inline) == 1:  # it rejects having written nothing: no savepoint needed
+            inline[0][0].apply(connection, inline[0][1])
+        elif inline:
             with connection.begin_nested():
                 for projection, event in inline:
                     projection.apply(connection, event)

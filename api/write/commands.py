@@ -61,10 +61,14 @@ class Submitter:
         self._partitions = settings.partitions
         self._database_url = settings.database_url
         self.master_keys = personal.master_keys(settings)
+        self._doorbell = doorbell
         self._recorder = GroupRecorder(settings.database_url, doorbell)
         self._watcher = watcher
         self._wait_timeout = settings.wait_timeout
         self._auth_required = settings.auth.required
+
+    async def close(self) -> None:
+        await self._doorbell.close()
 
     async def submit(
         self, command: Any, command_id: str, wait: str, actor: Actor, correlation_id: str

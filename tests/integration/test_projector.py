@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Connection, select, update
+from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy.exc import OperationalError
 
 from store import db
@@ -196,3 +197,37 @@ def test_catch_up_all_moves_every_projection_past_a_failing_one(
         projector.catch_up_all(config(), projector.names())
     status = {s.name: s for s in projector.statuses(database_url())}
     assert (status["products"].position, status["product_prices"].position) == (2, 5)
+
+
+def test_catch_up_all_reads_each_batch_of_events_once_for_every_projection(
+    database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seed()
+    monkeypatch.setenv("EVENTSHOP_PROJECTION_BATCH", "3")
+    reads: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.lstrip().startswith("SELECT") and "FROM events " in statement.replace("\n", " "):
+            reads.append(statement)
+
+    engine = db.engine(database_url())
+    sqlalchemy_event.listen(engine, "before_cursor_execute", seen)
+    try:
+        assert projector.catch_up_all(config(), projector.names()) == 5
+    finally:
+        sqlalchemy_event.remove(engine, "before_cursor_execute", seen)
+    assert len(reads) == 2  # events 1-3, then 4-5: not once per projection
+    assert all(s.position == 5 for s in projector.statuses(database_url()))
+    assert rows() != {}
+
+
+def test_a_database_error_while_projecting_together_keeps_nothing_of_the_batch(
+    database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seed()
+    broken = _failing_at(3, OperationalError("UPDATE", {}, Exception("connection lost")))
+    monkeypatch.setitem(PROJECTIONS, "product_versions", broken)
+    with pytest.raises(OperationalError):
+        projector.catch_up_all(config(), projector.names())
+    assert rows() == {}
+    assert {s.position for s in projector.statuses(database_url())} == {0}

@@ -42,7 +42,9 @@ class Projection:
 class InlineProjection:
     """A read model written in the append transaction itself; it may reject a command.
 
-    `handles` names the event types it reads: other events skip it (and its savepoint).
+    `handles` names the event types it reads: other events skip it. `apply` either writes what the
+    event means or raises `Rejected` having written nothing, so one event needs no savepoint; the
+    command's events are applied in one only when there are several.
     """
 
     name: str

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Connection, delete
 
 from domain.decider import Rejected
 from domain.product import ProductCreated, ProductDeleted
+from store import db
 from store.schema import sku_claims
 from workers.projections.base import InlineProjection
 
@@ -16,11 +16,10 @@ from workers.projections.base import InlineProjection
 def apply(connection: Connection, event: Any) -> None:
     match event:
         case ProductCreated():
-            try:
-                with connection.begin_nested():
-                    connection.execute(insert(sku_claims).values(sku=event.sku, product_id=event.product_id))
-            except IntegrityError:
-                raise Rejected(f"sku {event.sku} is already in use") from None
+            claiming = db.insert_new(connection, sku_claims, ["sku"]).returning(sku_claims.c.sku)
+            claim = {"sku": event.sku, "product_id": event.product_id}
+            if connection.execute(claiming, claim).first() is None:  # held: nothing written
+                raise Rejected(f"sku {event.sku} is already in use")
         case ProductDeleted():
             connection.execute(
                 delete(sku_claims).where(
