@@ -170,11 +170,22 @@ def run(config: Settings, host: str, port: int, workers: int = 1) -> None:
         sys.exit(1)
 
 
+def event_loop() -> asyncio.AbstractEventLoop:
+    """uvloop's event loop where it is installed (not on Windows): Tartiflette's many small tasks
+    and aiohttp's I/O take less CPU on it than on asyncio's own."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.new_event_loop()
+    return uvloop.new_event_loop()
+
+
 def _serve(config: Settings, listener: socket.socket) -> None:
     """Serve until stopped. aiohttp's keep-alive timer also runs from a connection's opening and from
     each answer until the next request's headers are complete, so it is the header timeout."""
     web.run_app(
         create_app(config),
+        loop=event_loop(),
         sock=listener,
         print=None,
         access_log=None,

@@ -221,7 +221,8 @@ async def _answer(request: web.Request, correlation: str, address: str) -> Answe
         return Answer(_refusal(error, media))
     if not errors:
         await app[PERSISTED].share(params["query"], params.get("extensions"))
-    operation = None if errors else engines.operation_type(document, name)
+    ran = None if errors else engines.operation(document, name)
+    operation = None if ran is None else str(ran.operation_type)
     kind = operation or "unknown"
     if request.method == "GET" and operation == "mutation":
         return Answer(
@@ -235,7 +236,6 @@ async def _answer(request: web.Request, correlation: str, address: str) -> Answe
         actor = await gate.admit(actor, operation, mutations, address)
     except Refused as error:
         return Answer(_refusal(error, media), kind)
-    ran = engines.operation(document, name)
     named = ran.name.value[:NAME_LABEL_MOST] if ran is not None and ran.name else None
     result = await engine.execute(
         query, operation_name=name, context=context(app, actor, correlation), variables=variables

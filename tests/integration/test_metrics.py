@@ -76,12 +76,22 @@ def mutate(url: str, sku: str) -> None:
         assert "errors" not in json.loads(response.read())
 
 
+def invalid(url: str) -> int:
+    """Sends a query that fails validation (no `id`); returns the status it was answered with."""
+    body = json.dumps({"query": '{ product(version: 0, consistentWith: "") { id } }'}).encode()
+    request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert json.loads(response.read())["errors"]
+        return int(response.status)
+
+
 def test_every_family_is_exposed_and_counters_move_with_traffic(database: str, broker: str) -> None:
     with served(settings.load({**os.environ, "DATABASE_URL": database, "BROKER_URL": broker})) as url:
         base = url.removesuffix("/graphql")
         projector.catch_up_all(settings.load(), projector.names())
         before = scrape(base)
         mutate(url, "MET-1")
+        assert invalid(url) == 200
         drain_all(settings.load().partitions)
         projector.catch_up_all(settings.load(), projector.names())
         after = scrape(base)
@@ -95,6 +105,11 @@ def test_every_family_is_exposed_and_counters_move_with_traffic(database: str, b
     )
     assert moved("eventshop_graphql_request_duration_seconds_count", operation="mutation") == 1
     assert moved("eventshop_graphql_operation_duration_seconds_count", name="Create") == 1
+    assert moved("eventshop_graphql_operation_duration_seconds_count", name="anonymous") == 1
+    assert (
+        moved("eventshop_graphql_requests_total", operation="unknown", outcome="errors", client="unknown")
+        == 1
+    )
     assert moved("eventshop_commands_total", type="CreateProduct", status="SUCCEEDED") == 1
     assert moved("eventshop_events_appended_total") == 1
     assert moved("eventshop_events_projected_total", projection="products") == 1
