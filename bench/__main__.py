@@ -63,6 +63,9 @@ def main(
         e2e["orders placed to RESERVED, 32 clients"] = orders.place_orders(url, database, skus, 32, duration)
         results["e2e"] = e2e
         results["queries"] = scenarios.queries(url, products[-1], duration / 2)
+        results["memory"] = scenarios.api_memory(
+            url, stack.processes["web"].pid, 1_000 if quick else 10_000, warm_up=500 if quick else 5_000
+        )
         stack.stop_all()
         base = baselines.celery_noop(stack, 500 if quick else 3000)
         base.update(baselines.primary_key_select(database, products[-1], 200 if quick else 2000))

@@ -60,7 +60,7 @@ class Mix:
         return UPDATE, {"i": {"id": self.target(), "name": f"Bench {self.rng.randrange(1_000_000)}"}}
 
 
-async def _send(session: aiohttp.ClientSession, url: str, request: Request) -> Sample:
+async def send_one(session: aiohttp.ClientSession, url: str, request: Request) -> Sample:
     query, variables = request
     started = time.monotonic()
     try:
@@ -84,7 +84,7 @@ async def open_loop(url: str, make: Callable[[], Request], rate: float, duration
             delay = start + n / rate - time.monotonic()
             if delay > 0:
                 await asyncio.sleep(delay)
-            tasks.append(asyncio.create_task(_send(session, url, make())))
+            tasks.append(asyncio.create_task(send_one(session, url, make())))
         return list(await asyncio.gather(*tasks))
 
 
@@ -98,7 +98,7 @@ async def closed_loop(url: str, make: Callable[[], Request], clients: int, durat
 
         async def client() -> None:
             while time.monotonic() < deadline:
-                samples.append(await _send(session, url, make()))
+                samples.append(await send_one(session, url, make()))
 
         await asyncio.gather(*(client() for _ in range(clients)))
     return samples

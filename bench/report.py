@@ -164,6 +164,17 @@ def rows(r: dict[str, Any]) -> list[Row]:
         ("baseline: Tartiflette in-process p50", b["tartiflette_p50_ms"], "ms", "", None, ""),
         ("baseline: primary-key SELECT p50", b["pk_select_p50_ms"], "ms", "", None, ""),
     ]
+    if m := r.get("memory"):
+        found.append(
+            (
+                f"API resident memory after {m['distinct_queries']:,} more distinct queries",
+                m["api_rss_after_mib"],
+                "MiB",
+                "before them",
+                m["api_rss_before_mib"],
+                "<= 1.1",
+            )
+        )
     for stage, figures in r.get(STAGES_SHOWN, {}).items():
         found += [
             (f"where the time goes at 200/s: {stage} mean", figures["mean_ms"], "ms", "", None, ""),

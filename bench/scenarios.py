@@ -12,8 +12,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import aiohttp
+import psutil
 from sqlalchemy import insert, update
 
+from bench import credentials
 from bench.load import (
     CREATE,
     Mix,
@@ -24,6 +27,7 @@ from bench.load import (
     open_loop,
     pending,
     read_model_latencies,
+    send_one,
 )
 from bench.measure import median, percentile, timings
 from domain.money import Money
@@ -300,4 +304,49 @@ def rebuild_stored(config: Settings, total: int, name: str = "products") -> dict
         "rebuild_events": float(total),
         "rebuild_events_per_s": rate,
         "rebuild_peak_rss_mib": peak_kib / 1024,
+    }
+
+
+def api_memory(url: str, web_pid: int, distinct: int, warm_up: int = 5_000) -> dict[str, float]:
+    """The API processes' resident memory (the web parent and its children) after `warm_up`
+    distinct documents (enough to fill the API's bounded cache of parsed documents), and again
+    after `distinct` more, no two of them the same."""
+
+    def document(n: int) -> tuple[str, dict[str, Any]]:
+        page = f"products(first: {1 + n % 20}) {{ totalCount edges {{ node {{ id sku }} }} }}"
+        return f"query Q{n} {{ a{n}: {page} }}", {}
+
+    async def send(first: int, count: int) -> int:
+        async with aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=16), headers=credentials.headers()
+        ) as session:
+            numbers = iter(range(first, first + count))
+            answered = 0
+
+            async def client() -> None:
+                nonlocal answered
+                for n in numbers:
+                    sample = await send_one(session, url, document(n))
+                    answered += sample.ok
+
+            await asyncio.gather(*(client() for _ in range(16)))
+            return answered
+
+    def resident_mib() -> float:
+        web = psutil.Process(web_pid)
+        return sum(p.memory_info().rss for p in [web, *web.children(recursive=True)]) / 2**20
+
+    asyncio.run(send(0, warm_up))
+    before = resident_mib()
+    started = time.monotonic()
+    answered = asyncio.run(send(warm_up, distinct))
+    elapsed = time.monotonic() - started
+    after = resident_mib()
+    return {
+        "api_rss_before_mib": before,
+        "api_rss_after_mib": after,
+        "api_rss_growth": after / before - 1,
+        "distinct_queries": distinct,
+        "distinct_queries_answered": answered,
+        "distinct_queries_per_s": distinct / elapsed,
     }

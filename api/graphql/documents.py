@@ -12,6 +12,8 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
+from api.graphql.parsing import parse_and_validate
+
 CAPACITY = 256 * 1024  # characters of query text, all entries together (some 15 MB parsed)
 LARGEST = 16 * 1024  # characters: a longer query is parsed again each time
 
@@ -42,11 +44,12 @@ class Documents:
             oldest, _ = self._entries.popitem(last=False)
             self.size -= len(oldest)
 
-    def serving(self, parse: Parse) -> Parse:
-        """Tartiflette's `query_cache_decorator`: answer from the cache, else parse and keep nothing."""
+    def serving(self, _tartiflettes: Parse) -> Parse:
+        """Tartiflette's `query_cache_decorator`: answer from the cache, else parse (with
+        `api.graphql.parsing`, which does not leak, instead of Tartiflette's own) and keep nothing."""
 
         def cached(query: str, schema: Any) -> tuple[Any, Any]:
             document = self.get(query)
-            return (document, None) if document is not None else parse(query, schema)
+            return (document, None) if document is not None else parse_and_validate(query, schema)
 
         return cached

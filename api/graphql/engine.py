@@ -7,11 +7,11 @@ from pathlib import Path
 from typing import Any
 
 from tartiflette import Engine, create_engine
-from tartiflette.execution.collect import parse_and_validate_query
 
 from api.graphql import fragment_cycles
 from api.graphql.documents import Documents
 from api.graphql.errors import error_coercer
+from api.graphql.parsing import parse_and_validate
 from api.graphql.schema_name import SCHEMA_NAME
 
 SDL = Path(__file__).parent / "schema"
@@ -115,7 +115,7 @@ def parse(
     `check` (which raises to refuse it) and, once it passed, kept in `DOCUMENTS` for the engine."""
     document = DOCUMENTS.get(query)
     if document is None:
-        document, errors = parse_and_validate_query(query, engine._schema)
+        document, errors = parse_and_validate(query, engine._schema)
         if errors:
             return None, errors
         if check is not None:
