@@ -96,7 +96,8 @@ def catch_up(
 def catch_up_all(
     config: Settings, wanted: list[str], on_progress: Progress = _unheard, ring: Ring = _unrung
 ) -> int:
-    """Catch every projection in `wanted` up to the head; returns how many events were applied.
+    """Catch every projection in `wanted` up to the head; returns how many events they applied
+    (an event applied by three projections counts three times).
 
     The fast path runs them together: each batch of events is read and decoded once, applied by
     every projection behind it, and committed with all their checkpoints in one transaction.
@@ -127,7 +128,7 @@ def catch_up_all(
 
 def _together(config: Settings, wanted: list[str], on_progress: Progress, ring: Ring) -> tuple[int, bool]:
     """One batch for every running projection of `wanted` behind the head, in one transaction;
-    returns how many events it read and whether more may be waiting."""
+    returns how many events they applied and whether more may be waiting."""
     found = {name: consumer(config, name) for name in wanted}
     with db.writing(config.database_url) as connection:
         checkpoints = lock_checkpoints(connection, wanted)
@@ -153,7 +154,7 @@ def _together(config: Settings, wanted: list[str], on_progress: Progress, ring: 
         ring(partitions)
     for name, events_applied in applied.items():
         _report(name, events_applied, on_progress, traced)
-    return len(batch), len(batch) == config.projection_batch
+    return sum(map(len, applied.values())), len(batch) == config.projection_batch
 
 
 def project_batch(

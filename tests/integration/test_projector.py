@@ -213,7 +213,7 @@ def test_catch_up_all_reads_each_batch_of_events_once_for_every_projection(
     engine = db.engine(database_url())
     sqlalchemy_event.listen(engine, "before_cursor_execute", seen)
     try:
-        assert projector.catch_up_all(config(), projector.names()) == 5
+        assert projector.catch_up_all(config(), projector.names()) == 5 * len(projector.names())
     finally:
         sqlalchemy_event.remove(engine, "before_cursor_execute", seen)
     assert len(reads) == 2  # events 1-3, then 4-5: not once per projection
