@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import signal
 import subprocess
@@ -76,6 +77,15 @@ class Cluster:
 
     def log(self, name: str) -> str:
         return (self.folder / f"{name}.log").read_text(errors="replace")
+
+    def ready(self, *names: str) -> None:
+        """Wait until each named Celery process (worker, projector) says it is ready to take tasks:
+        under load a worker may start seconds after the hosts answer, past a `wait:` timeout."""
+        for name in names:
+            wait_for(functools.partial(self._says_ready, name), 60, f"{name} to be ready")
+
+    def _says_ready(self, name: str) -> bool:
+        return " ready." in self.log(name)
 
     def eventshop(self, *args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(

@@ -34,6 +34,7 @@ def hosts(make_database: Any, broker: str, tmp_path: Any) -> Iterator[tuple[Clus
         cluster.worker("worker")
         cluster.projector()
         cluster.beat()
+        cluster.ready("worker", "projector")
         yield cluster, one, other
     finally:
         cluster.stop_all()
