@@ -1,4 +1,6 @@
-"""Engines and transactions: one engine per process and URL, never shared across fork()."""
+"""Engines and transactions: one engine per process and URL, never shared across fork(). JSON
+columns are read with orjson (the event store's hot path).
+"""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any
 
+import orjson
 from sqlalchemy import Connection, Engine, Insert, NullPool, Table, create_engine, event, inspect, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
@@ -32,7 +35,9 @@ def _sqlite_engine(url: str) -> Engine:
     database = make_url(url).database
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"timeout": 30, "isolation_level": None})
+    engine = create_engine(
+        url, connect_args={"timeout": 30, "isolation_level": None}, json_deserializer=orjson.loads
+    )
 
     @event.listens_for(engine, "connect")
     def _configure(dbapi_connection: Any, _record: Any) -> None:
@@ -59,7 +64,9 @@ def engine(url: str) -> Engine:
         if url.startswith("sqlite"):
             _engines[key] = _sqlite_engine(url)
         else:
-            _engines[key] = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+            _engines[key] = create_engine(
+                url, pool_pre_ping=True, pool_size=5, max_overflow=5, json_deserializer=orjson.loads
+            )
     return _engines[key]
 
 

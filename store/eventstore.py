@@ -20,9 +20,10 @@ class ConcurrencyError(Exception):
     """The stream was not at the expected version."""
 
 
-def recorded(row: Row[Any]) -> RecordedEvent:
+def recorded(row: Row[Any], with_metadata: bool = True) -> RecordedEvent:
     """A stored event as every reader sees it: upcast to its type's newest shape (the row itself
-    is never rewritten)."""
+    is never rewritten). Without `with_metadata` the row has no metadata column, and it reads
+    as empty."""
     schema_version, data = registry.upcast(row.type, row.schema_version, row.data)
     return RecordedEvent(
         row.position,
@@ -32,7 +33,7 @@ def recorded(row: Row[Any]) -> RecordedEvent:
         row.type,
         schema_version,
         data,
-        row._mapping.get("metadata", {}),
+        row.metadata if with_metadata else {},
         row.recorded_at,
     )
 
@@ -148,7 +149,7 @@ def read_all(
     query = (
         select(*columns).where(events.c.position > after_position).order_by(events.c.position).limit(limit)
     )
-    return [recorded(row) for row in connection.execute(query).all()]
+    return [recorded(row, with_metadata) for row in connection.execute(query).all()]
 
 
 def head(connection: Connection) -> int:

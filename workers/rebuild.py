@@ -13,6 +13,7 @@ commits. Events a projection was told to skip (`projections skip`) are skipped a
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -23,13 +24,14 @@ from sqlalchemy import Connection, MetaData, Table, delete, insert, select, upda
 from sqlalchemy.engine import make_url
 
 from store import db, eventstore, registry
+from store.eventstore import RecordedEvent
 from store.schema import projection_rebuilds, projection_skips
 from store.settings import Settings
 from workers import projector
 from workers.projections import PROJECTIONS
-from workers.projections.base import Projection
+from workers.projections.base import Batch, Projection
 
-BATCH = 1000
+BATCH = 5000
 SHOWN_DIFFERENCES = 20  # per table, in a dry run
 ATTACHED = "shadow"  # the shadow file's name on a SQLite connection during the switch
 
@@ -176,20 +178,39 @@ def _replay(
 ) -> int:
     """Apply the events after `start` up to `target` to the shadow tables; returns the position reached."""
     position = start
-    while position < target:
-        with db.reading(url) as connection:
-            batch = eventstore.read_all(
-                connection, position, min(BATCH, target - position), with_metadata=projection.with_metadata
-            )
-            skipped = _skipped(connection, projection.name, batch)
-        if not batch:
-            break
+    for position, batch in _batches(url, projection, start, target):
         with shadow.writing() as connection:
-            _apply_batch(connection, projection, batch, skipped)
-        position = batch[-1].position
+            _apply_batch(connection, projection, batch)
         _record_progress(url, projection.name, position)
         on_progress(position, target)
     return position
+
+
+def _batches(url: str, projection: Projection, start: int, target: int) -> Iterator[tuple[int, Batch]]:
+    """The events after `start` up to `target`, batch by batch, decoded and without those to skip,
+    each with the position it reaches: each read (by a thread of its own) while the one before it
+    is applied."""
+    with ThreadPoolExecutor(1, thread_name_prefix="rebuild-reader") as reader:
+        upcoming = reader.submit(_read, url, projection, start, target)
+        while True:
+            position, batch = upcoming.result()
+            if position is None:
+                return
+            if position < target:
+                upcoming = reader.submit(_read, url, projection, position, target)
+            yield position, batch
+            if position >= target:
+                return
+
+
+def _read(url: str, projection: Projection, after: int, target: int) -> tuple[int | None, Batch]:
+    """The decoded events to apply after `after`, and the position they reach (None at the end)."""
+    with db.reading(url) as connection:
+        batch = eventstore.read_all(
+            connection, after, min(BATCH, target - after), with_metadata=projection.with_metadata
+        )
+        skipped = _skipped(connection, projection.name, batch)
+    return (batch[-1].position if batch else None), _decoded(batch, skipped)
 
 
 def _apply(connection: Connection, shadow: _Shadow, projection: Projection, start: int, end: int) -> None:
@@ -201,26 +222,38 @@ def _apply(connection: Connection, shadow: _Shadow, projection: Projection, star
         )
         if not batch:
             return
-        skipped = _skipped(connection, projection.name, batch)
+        decoded = _decoded(batch, _skipped(connection, projection.name, batch))
         connection.execution_options(schema_translate_map={None: shadow.schema})
         try:
-            _apply_batch(connection, projection, batch, skipped)
+            _apply_batch(connection, projection, decoded)
         finally:
             connection.execution_options(schema_translate_map=None)
         position = batch[-1].position
 
 
-def _apply_batch(connection: Connection, projection: Projection, batch: list[Any], skipped: set[int]) -> None:
+def _decoded(batch: list[RecordedEvent], skipped: set[int]) -> Batch:
+    """The batch's events to apply, decoded."""
     try:
-        projection.apply_all(
-            connection, [(r, registry.decode_event(r)) for r in batch if r.position not in skipped]
-        )
+        return [(r, registry.decode_event(r)) for r in batch if r.position not in skipped]
     except Exception as error:
-        first, last = batch[0].position, batch[-1].position
-        raise RebuildFailed(
-            f"events {first}-{last} could not be applied ({type(error).__name__}: {error});"
-            " the live version was left as it was"
-        ) from error
+        raise _failed(batch, error) from error
+
+
+def _apply_batch(connection: Connection, projection: Projection, batch: Batch) -> None:
+    if not batch:
+        return
+    try:
+        projection.apply_all(connection, batch)
+    except Exception as error:
+        raise _failed([recorded for recorded, _ in batch], error) from error
+
+
+def _failed(batch: list[RecordedEvent], error: Exception) -> RebuildFailed:
+    first, last = batch[0].position, batch[-1].position
+    return RebuildFailed(
+        f"events {first}-{last} could not be applied ({type(error).__name__}: {error});"
+        " the live version was left as it was"
+    )
 
 
 def _switch(url: str, shadow: _Shadow, projection: Projection, position: int) -> int:
