@@ -53,6 +53,9 @@ def main(
         e2e["create-only saturation"] = scenarios.end_to_end(
             url, database, Mix(products, creates_only=True), rate=None, clients=64, duration=duration
         )
+        e2e["create-only, 16 clients"] = scenarios.end_to_end(
+            url, database, Mix(products, creates_only=True), rate=None, clients=16, duration=duration
+        )
         e2e["hot 200/s"] = scenarios.end_to_end(
             url, database, Mix(products, hot=True), rate=200, clients=0, duration=duration
         )
@@ -67,6 +70,7 @@ def main(
             url, stack.processes["web"].pid, 1_000 if quick else 10_000, warm_up=500 if quick else 5_000
         )
         stack.stop_all()
+        e2e.update(procfile(stack, duration))
         base = baselines.celery_noop(stack, 500 if quick else 3000)
         base.update(baselines.primary_key_select(database, products[-1], 200 if quick else 2000))
         base.update(baselines.tartiflette_in_process(200 if quick else 2000))
@@ -87,6 +91,26 @@ def main(
         stack.stop_all(keep_broker=False)
         stack.drop_databases()
     write(results, out)
+
+
+def procfile(stack: Stack, duration: float) -> dict[str, Any]:
+    """The Procfile's topology under honcho, as users run it: paced and saturated creates."""
+    database = stack.fresh_database()
+    url = stack.start_procfile(port=18_865)
+    try:
+        products = scenarios.seed_products(url, database, 100)
+        found = {
+            f"Procfile {name}": scenarios.end_to_end(
+                url, database, mix, rate=rate, clients=64, duration=duration
+            )
+            for name, mix, rate in (
+                ("uniform 200/s", Mix(products), 200),
+                ("create-only saturation", Mix(products, creates_only=True), None),
+            )
+        }
+    finally:
+        stack.stop_all()
+    return found
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ from eventshop import topology
 from store import broker, db, migrate, settings
 
 PYTHON = sys.executable
+ROOT = Path(__file__).resolve().parents[1]
 CELERY = [PYTHON, "-m", "celery"]
 
 
@@ -104,6 +105,19 @@ class Stack:
         programs = topology.programs(self.settings(), "127.0.0.1", port, workers=workers, log_level="WARNING")
         for name, command in programs.items():
             self.start(name, command)
+        wait_until_up(f"http://127.0.0.1:{port}/healthz")
+        return f"http://127.0.0.1:{port}/graphql"
+
+    def start_procfile(self, port: int) -> str:
+        """The Procfile's processes as a user starts them (`honcho start`, every default: web
+        processes, worker concurrency, partitions, Flower); returns the GraphQL URL once it answers."""
+        bin_folder = str(Path(PYTHON).parent)
+        self.start(
+            "honcho",
+            [str(Path(bin_folder) / "honcho"), "start", "-f", str(ROOT / "Procfile"), "-p", str(port)],
+            PATH=f"{bin_folder}:{os.environ.get('PATH', '')}",
+            FLOWER_PORT=str(port + 500),
+        )
         wait_until_up(f"http://127.0.0.1:{port}/healthz")
         return f"http://127.0.0.1:{port}/graphql"
 
