@@ -196,15 +196,13 @@ def _batches(url: str, projection: Projection, start: int, target: int) -> Itera
             position, batch = upcoming.result()
             if position is None:
                 return
-            if position < target:
-                upcoming = reader.submit(_read, url, projection, position, target)
+            upcoming = reader.submit(_read, url, projection, position, target)
             yield position, batch
-            if position >= target:
-                return
 
 
 def _read(url: str, projection: Projection, after: int, target: int) -> tuple[int | None, Batch]:
-    """The decoded events to apply after `after`, and the position they reach (None at the end)."""
+    """The decoded events to apply after `after`, and the position they reach (None once `target`
+    is reached)."""
     with db.reading(url) as connection:
         batch = eventstore.read_all(
             connection, after, min(BATCH, target - after), with_metadata=projection.with_metadata
