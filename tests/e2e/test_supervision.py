@@ -95,8 +95,11 @@ def test_a_killed_api_is_restarted_and_answers_again(env: dict[str, str], tmp_pa
     with running_system(env, free_port(), tmp_path / "data", log) as api:
         assert api.pid is not None
         web = role(api.pid, "web")
+        old = [web, *web.children()]  # its API processes stop when it dies, not at the same instant
         web.kill()
         wait_for(lambda: "web was killed by SIGKILL; restarting" in log.read_text(), 30, "the restart line")
+        _gone, alive = psutil.wait_procs(old, timeout=30)
+        assert not alive, f"the killed web's API processes outlived it: {alive}"
         wait_for(lambda: _answers(api), 60, "the restarted API")
         [command_id] = create(api, 1)
         assert api.settled(command_id)["status"] == "SUCCEEDED"
