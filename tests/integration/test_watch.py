@@ -45,17 +45,20 @@ async def started(database: str, broker_url: str) -> Watcher:
     return watcher
 
 
-def test_a_notification_wakes_the_waiter_before_the_database_says_so(database: str, broker: str) -> None:
+def test_a_notification_wakes_the_waiter_before_the_database_says_so(
+    database: str, broker: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(watch, "CHECK_EVERY", 3600.0)  # only the notification can wake it
     command_id = record(create(str(uuid.uuid4())))
 
     async def scenario() -> watch.Handled | None:
         watcher = await started(database, broker)
-        waiting = asyncio.create_task(watcher.handled(command_id, 5))
+        waiting = asyncio.create_task(watcher.handled(command_id, 30))
         await asyncio.sleep(0.2)
         assert not waiting.done()
         outcome = mailbox.Outcome(1, mailbox.REJECTED, "no", command_id, None)
         await asyncio.to_thread(notify.handled, broker, [outcome])
-        found = await asyncio.wait_for(waiting, 0.5)
+        found = await asyncio.wait_for(waiting, 30)
         await watcher.stop()
         return found
 
@@ -68,10 +71,10 @@ def test_the_check_finds_what_no_notification_said(database: str) -> None:
 
     async def scenario() -> watch.Handled | None:
         watcher = await started(database, AMQP)
-        waiting = asyncio.create_task(watcher.handled(command_id, 5))
+        waiting = asyncio.create_task(watcher.handled(command_id, 30))
         await asyncio.sleep(0.1)
         await asyncio.to_thread(command_handler.drain, config(), partition(product_id))
-        found = await asyncio.wait_for(waiting, watch.CHECK_EVERY + 1)
+        found = await asyncio.wait_for(waiting, 30)
         await watcher.stop()
         return found
 
@@ -102,8 +105,9 @@ def test_a_command_already_handled_answers_at_once_and_an_unhandled_one_times_ou
 
 
 def test_projection_waiters_wake_on_notifications_and_every_projection_counts(
-    database: str, broker: str
+    database: str, broker: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(watch, "CHECK_EVERY", 3600.0)  # only the notification can wake `every`
     product_id = str(uuid.uuid4())
     record(create(product_id))
     command_handler.drain(config(), partition(product_id))
@@ -112,11 +116,11 @@ def test_projection_waiters_wake_on_notifications_and_every_projection_counts(
     async def scenario() -> tuple[bool, bool, bool]:
         watcher = await started(database, broker)
         products = await watcher.reached(1, "products", 0.01)
-        every = asyncio.create_task(watcher.reached(1, ALL_PROJECTIONS, 5))
+        every = asyncio.create_task(watcher.reached(1, ALL_PROJECTIONS, 30))
         await asyncio.sleep(0.2)
         assert not every.done()
         await asyncio.to_thread(projector.catch_up_all, config(), projector.names(), notified(broker))
-        woken = await asyncio.wait_for(every, 0.5)
+        woken = await asyncio.wait_for(every, 30)
         later = await watcher.reached(10**9, "products", 0.2)
         await watcher.stop()
         return products, woken, later
@@ -130,7 +134,7 @@ def test_thousands_of_waiters_cost_no_queries_while_they_wait(database: str, bro
 
     async def scenario() -> tuple[int, list[bool]]:
         watcher = await started(database, broker)
-        waiters = [asyncio.create_task(watcher.reached(7, ALL_PROJECTIONS, 10)) for _ in range(2000)]
+        waiters = [asyncio.create_task(watcher.reached(7, ALL_PROJECTIONS, 60)) for _ in range(2000)]
         await asyncio.sleep(0.5)
         with counting_queries(database) as statements:
             await asyncio.sleep(2 * watch.CHECK_EVERY + 0.2)
@@ -139,7 +143,7 @@ def test_thousands_of_waiters_cost_no_queries_while_they_wait(database: str, bro
             connection.execute(update(projections).values(position=7, updated_at=datetime.now(UTC)))
         for name in projector.names():
             await asyncio.to_thread(notify.projected, broker, name, 7)
-        woken = await asyncio.wait_for(asyncio.gather(*waiters), 1)
+        woken = await asyncio.wait_for(asyncio.gather(*waiters), 30)
         await watcher.stop()
         return len(statements), woken
 
