@@ -5,8 +5,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import free_port
 from tests.e2e.client import running_system, wait_for
+
+pytestmark = pytest.mark.backend_independent  # the embedded default, whatever DATABASE_URL says
 
 
 def test_up_on_the_embedded_default_serves_and_stops_cleanly(tmp_path: Path) -> None:

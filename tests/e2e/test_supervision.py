@@ -21,6 +21,8 @@ from tests.conftest import free_port
 from tests.e2e.client import Client, running_system, start_up, stop, wait_for
 from tests.faults import checks
 
+pytestmark = pytest.mark.backend_independent  # the embedded default, whatever DATABASE_URL says
+
 ROLES = ("broker", "web", "worker", "projector", "beat")
 
 

@@ -17,6 +17,8 @@ from tests import processes
 from tests.conftest import free_port
 from tests.e2e.client import Client, wait_for
 
+pytestmark = pytest.mark.backend_independent  # the embedded default, whatever DATABASE_URL says
+
 
 @pytest.fixture
 def web(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], Client, int]]:

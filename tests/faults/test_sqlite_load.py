@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 
 from store import db
@@ -17,6 +18,8 @@ from store.schema import commands
 from tests.conftest import free_port
 from tests.e2e.client import Client, running_system, wait_for
 from tests.e2e.documents import CREATE, PRICE
+
+pytestmark = pytest.mark.backend_independent  # SQLite, whatever DATABASE_URL says
 
 
 def test_eventshop_up_on_sqlite_under_concurrent_load(tmp_path: Path) -> None:

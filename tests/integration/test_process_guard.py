@@ -14,6 +14,8 @@ import pytest
 from tests import processes
 from tests.e2e.client import wait_for
 
+pytestmark = pytest.mark.backend_independent  # the test session's own process guard
+
 ROOT = Path(__file__).resolve().parents[2]
 
 INNER = """
