@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import json
+import re
 import signal
 import subprocess
 import sys
@@ -17,6 +19,8 @@ from typing import Any, TypeVar
 from tests import auth, processes
 
 T = TypeVar("T")
+
+CELERY_ROLES = ("worker", "projector")  # the processes of `eventshop up` that log " ready."
 
 
 class Client:
@@ -107,9 +111,17 @@ def running_system(env: dict[str, str], port: int, data_dir: Path, log: Path) ->
     client.log = log
     try:
         wait_for(lambda: _healthy(client, process, log), 90, "the API to answer /healthz")
+        for role in CELERY_ROLES:  # under load they can start seconds after the API, past a `wait:`
+            wait_for(functools.partial(_says_ready, log, role), 90, f"the {role} to be ready")
         yield client
     finally:
         client.stopped_cleanly = stop(process)
+
+
+def _says_ready(log: Path, role: str) -> bool:
+    """Whether the Celery process playing `role` has logged that it takes tasks."""
+    line = re.compile(rf"^\S+ {role} +\| .* ready\.", re.MULTILINE)
+    return line.search(log.read_text(errors="replace")) is not None
 
 
 def _healthy(client: Client, process: subprocess.Popen[bytes], log: Path) -> bool:

@@ -5,7 +5,7 @@ The screenshot of the first test is kept in `test-artifacts/graphiql.png` under 
 
 from __future__ import annotations
 
-import time
+import json
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -33,10 +33,12 @@ class Visit:
         self.requests: list[tuple[str, str, str | None]] = []  # method, URL, Authorization
         self.errors: list[str] = []
         self.frames: list[str] = []
+        self.bodies: list[str] = []
         self.page.route("**/*", self._route)
         self.page.on(
             "request", lambda r: self.requests.append((r.method, r.url, r.headers.get("authorization")))
         )
+        self.page.on("request", lambda r: self.bodies.append(r.post_data or ""))
         self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
         self.page.on("pageerror", lambda error: self.errors.append(str(error)))
         self.page.on("websocket", lambda ws: ws.on("framesent", lambda f: self.frames.append(str(f))))
@@ -66,9 +68,18 @@ class Visit:
         assert typed == text
 
     def run(self, operation: str) -> None:
+        """Type `operation` and run it. GraphiQL runs the text it parsed last, a moment after the
+        text changed, so Ctrl+Enter is pressed again until the operation goes out (HTTP or WebSocket)."""
         self.type_into(QUERY_EDITOR, operation)
-        time.sleep(0.5)  # GraphiQL parses the text a moment after it changes: let it see the new one
-        self.page.keyboard.press("Control+Enter")
+        sent = json.dumps(operation)[1:-1]  # as it appears in a JSON body or frame
+        for _ in range(5):
+            self.page.wait_for_timeout(500)
+            self.page.keyboard.press("Control+Enter")
+            for _ in range(60):  # Playwright hands over requests and frames while it waits
+                if any(sent in body for body in [*self.bodies, *self.frames]):
+                    return
+                self.page.wait_for_timeout(50)
+        raise AssertionError(f"GraphiQL never sent {operation!r}")
 
     def close(self) -> None:
         self.page.close()

@@ -59,7 +59,7 @@ def test_with_the_broker_unreachable_a_mutation_fails_fast_and_records_nothing(
         assert api.command(command_id) is None
     finally:
         processes.signal_group(web, signal.SIGTERM)
-        web.wait(10)
+        web.wait(30)
 
 
 def _answers(client: Client) -> bool:

@@ -59,7 +59,7 @@ def test_a_worker_child_killed_mid_command_loses_and_doubles_nothing(cluster: Cl
 
 def test_a_whole_worker_killed_with_reserved_messages_loses_and_doubles_nothing(cluster: Cluster) -> None:
     cluster.web()
-    cluster.worker("slow", concurrency=1, env={"EVENTSHOP_FAILPOINTS": "handler.before_commit=sleep:0.5"})
+    cluster.worker("slow", concurrency=1, env={"EVENTSHOP_FAILPOINTS": "handler.before_commit=sleep:3"})
     cluster.projector()
     cluster.beat()
     expected = submit_workload(cluster, products=12, updates=0)

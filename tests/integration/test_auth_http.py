@@ -119,8 +119,11 @@ def test_an_api_key_works_until_revoked_then_is_refused_within_a_second(api: str
     with db.writing(database) as connection:
         api_keys.revoke(connection, "importer", datetime.now(UTC))
     revoked_at = time.monotonic()
-    while post(api, READ, credential=key)[0] != 401:
-        assert time.monotonic() - revoked_at < 1.0, "a revoked key was still accepted after a second"
+    while True:
+        sent_at = time.monotonic()
+        if post(api, READ, credential=key)[0] == 401:
+            break
+        assert sent_at - revoked_at < 1.0, "a revoked key was still accepted when sent a second after"
         time.sleep(0.05)
     assert post(api, CREATE, credential=key, sku="AUTH-5")[0] == 401
     assert post(api, READ, credential="esk_" + "x" * 43)[0] == 401
@@ -178,21 +181,21 @@ def test_with_auth_off_anyone_may_write_and_is_recorded_as_anonymous(database: s
 
 def test_a_websocket_is_closed_with_4403_when_its_token_expires(database: str, broker: str) -> None:
     env = {**os.environ, "DATABASE_URL": database, "BROKER_URL": broker, "EVENTSHOP_JWT_LEEWAY": "0"}
-    expires = int(time.time()) + 3
 
-    async def scenario(url: str) -> tuple[int | None, float, list[str]]:
+    async def scenario(url: str) -> tuple[int | None, float, list[str], int]:
         async with aiohttp.ClientSession() as session:
             socket = await session.ws_connect(url, protocols=("graphql-transport-ws",))
+            expires = int(time.time()) + 3  # whole seconds: 2 to 3 s from the connection's start
             token = auth.token("short-lived", (), exp=expires)
             await socket.send_json({"type": "connection_init", "payload": {"token": token}})
             await socket.send_json(subscribe('subscription { events(after: "0") { position } }'))
             seen: list[str] = []
             while (answer := await socket.receive(timeout=15)).type == aiohttp.WSMsgType.TEXT:
                 seen.append(json.loads(answer.data)["type"])
-            return socket.close_code, time.time(), seen
+            return socket.close_code, time.time(), seen, expires
 
     with served(settings.load(env)) as url:
-        code, closed_at, seen = asyncio.run(scenario(url))
+        code, closed_at, seen, expires = asyncio.run(scenario(url))
     assert code == 4403
     assert expires - 0.5 <= closed_at <= expires + 2, (closed_at, expires)
     assert seen[0] == "connection_ack" and "error" not in seen, seen  # the subscription ran until then

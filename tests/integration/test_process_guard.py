@@ -44,7 +44,8 @@ def test_an_interrupted_run_kills_every_process_its_tests_started(tmp_path: Path
     try:
         wait_for(lambda: ready.exists() and ready.read_text(), 60, "the inner test to start its processes")
         mark = ready.read_text()
-        assert len(processes.stamped(mark)) == 2  # the child, and its grandchild in a session of its own
+        # the child, and its grandchild in a session of its own
+        wait_for(lambda: len(processes.stamped(mark)) == 2, 30, "the child and its grandchild")
         inner.send_signal(signum)
         output, _ = inner.communicate(timeout=60)
     finally:

@@ -17,6 +17,7 @@ from api.live.watch import ALL_PROJECTIONS, Watcher
 from store import broker, db, mailbox, notify
 from store.schema import projections
 from tests.config import config
+from tests.e2e.client import wait_for
 from tests.integration.helpers import create, partition, record
 from workers import command_handler, projector
 
@@ -39,9 +40,14 @@ def counting_queries(url: str) -> Iterator[list[str]]:
 
 
 async def started(database: str, broker_url: str) -> Watcher:
+    """A started watcher, listening for notifications when the broker is Redis."""
     watcher = Watcher(database, broker_url)
     await watcher.start()
-    await asyncio.sleep(0.2)  # subscribed
+    client = broker.redis_client(broker_url)
+    if client is not None:
+        channels = [notify.channel(broker_url, kind) for kind in (notify.HANDLED, notify.PROJECTED)]
+        listening = lambda: all(count for _, count in client.pubsub_numsub(*channels))  # noqa: E731
+        await asyncio.to_thread(wait_for, listening, 30, "the watcher to subscribe")
     return watcher
 
 
