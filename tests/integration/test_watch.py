@@ -46,15 +46,22 @@ async def started(database: str, broker_url: str) -> Watcher:
     client = broker.redis_client(broker_url)
     if client is not None:
         channels = [notify.channel(broker_url, kind) for kind in (notify.HANDLED, notify.PROJECTED)]
-        listening = lambda: all(count for _, count in client.pubsub_numsub(*channels))  # noqa: E731
+
+        def listening() -> bool:
+            return all(count for _, count in client.pubsub_numsub(*channels))
+
         await asyncio.to_thread(wait_for, listening, 30, "the watcher to subscribe")
     return watcher
 
 
-def test_a_notification_wakes_the_waiter_before_the_database_says_so(
-    database: str, broker: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(watch, "CHECK_EVERY", 3600.0)  # only the notification can wake it
+@pytest.fixture
+def no_periodic_check(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only a notification, or the read a waiter starts with, can answer within the test."""
+    monkeypatch.setattr(watch, "CHECK_EVERY", 3600.0)
+
+
+@pytest.mark.usefixtures("no_periodic_check")
+def test_a_notification_wakes_the_waiter_before_the_database_says_so(database: str, broker: str) -> None:
     command_id = record(create(str(uuid.uuid4())))
 
     async def scenario() -> watch.Handled | None:
@@ -88,12 +95,9 @@ def test_the_check_finds_what_no_notification_said(database: str) -> None:
     assert found is not None and found.status == mailbox.SUCCEEDED and found.position is not None
 
 
-def test_a_command_already_handled_answers_at_once_and_an_unhandled_one_times_out(
-    database: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """No notifications and no periodic check within the test: only the read a waiter starts with
-    can find the handled command."""
-    monkeypatch.setattr(watch, "CHECK_EVERY", 3600.0)
+@pytest.mark.usefixtures("no_periodic_check")
+def test_a_command_already_handled_answers_at_once_and_an_unhandled_one_times_out(database: str) -> None:
+    """No notifications (AMQP) either: only the read a waiter starts with can find the handled command."""
     product_id = str(uuid.uuid4())
     done = record(create(product_id))
     command_handler.drain(config(), partition(product_id))
@@ -110,10 +114,10 @@ def test_a_command_already_handled_answers_at_once_and_an_unhandled_one_times_ou
     assert second is None
 
 
+@pytest.mark.usefixtures("no_periodic_check")
 def test_projection_waiters_wake_on_notifications_and_every_projection_counts(
-    database: str, broker: str, monkeypatch: pytest.MonkeyPatch
+    database: str, broker: str
 ) -> None:
-    monkeypatch.setattr(watch, "CHECK_EVERY", 3600.0)  # only the notification can wake `every`
     product_id = str(uuid.uuid4())
     record(create(product_id))
     command_handler.drain(config(), partition(product_id))
